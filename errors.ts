@@ -1,0 +1,170 @@
+/**
+ * The error family of the library and the TLS alert registry (RFC 8446 §6, IANA "TLS Alerts").
+ *
+ * Every failure of a connection is a {@link TlsError}. A failure that sent or received an alert is a
+ * {@link TlsAlertError} carrying the alert's name; a failed certificate check is a
+ * {@link CertificateVerificationError} carrying a machine-readable `code` (and the alert that was sent).
+ *
+ * @module
+ */
+
+/** Alert descriptions (RFC 8446 §6, RFC 5246 §7.2). */
+export const AlertDescription = {
+  close_notify: 0,
+  unexpected_message: 10,
+  bad_record_mac: 20,
+  record_overflow: 22,
+  handshake_failure: 40,
+  bad_certificate: 42,
+  unsupported_certificate: 43,
+  certificate_revoked: 44,
+  certificate_expired: 45,
+  certificate_unknown: 46,
+  illegal_parameter: 47,
+  unknown_ca: 48,
+  access_denied: 49,
+  decode_error: 50,
+  decrypt_error: 51,
+  protocol_version: 70,
+  insufficient_security: 71,
+  internal_error: 80,
+  inappropriate_fallback: 86,
+  user_canceled: 90,
+  no_renegotiation: 100,
+  missing_extension: 109,
+  unsupported_extension: 110,
+  unrecognized_name: 112,
+  bad_certificate_status_response: 113,
+  unknown_psk_identity: 115,
+  certificate_required: 116,
+  no_application_protocol: 120,
+} as const;
+
+/** The name of an alert, such as `"handshake_failure"`. */
+export type AlertName = keyof typeof AlertDescription;
+
+const alertNames = new Map<number, AlertName>(
+  Object.entries(AlertDescription).map(([k, v]) => [v, k as AlertName]),
+);
+
+/** The name of alert code `code`, or `"unknown_alert_<code>"`. */
+export function alertName(code: number): AlertName | `unknown_alert_${number}` {
+  return alertNames.get(code) ?? `unknown_alert_${code}`;
+}
+
+/** Base class of every error the library raises about a connection. */
+export class TlsError extends Error {
+  override name = "TlsError";
+}
+
+/**
+ * A fatal alert: either one this side sent (`source: "local"`) because the peer misbehaved, or one the peer
+ * sent (`source: "remote"`).
+ *
+ * @example
+ * ```ts ignore
+ * try {
+ *   await conn.handshake();
+ * } catch (e) {
+ *   if (e instanceof TlsAlertError) console.log(e.alert, e.source);
+ * }
+ * ```
+ */
+export class TlsAlertError extends TlsError {
+  override name = "TlsAlertError";
+  /** The alert's name, e.g. `"handshake_failure"`. */
+  readonly alert: AlertName | `unknown_alert_${number}`;
+  /** Who sent the alert: this side (`"local"`) or the peer (`"remote"`). */
+  readonly source: "local" | "remote";
+
+  constructor(
+    alert: AlertName | `unknown_alert_${number}`,
+    source: "local" | "remote",
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      source === "remote"
+        ? `peer sent alert ${alert}${message ? `: ${message}` : ""}`
+        : `${message} (sent alert ${alert})`,
+      options,
+    );
+    this.alert = alert;
+    this.source = source;
+  }
+}
+
+/** Why a certificate was refused. */
+export type CertificateErrorCode =
+  | "expired"
+  | "not_yet_valid"
+  | "unknown_issuer"
+  | "bad_signature"
+  | "hostname_mismatch"
+  | "not_a_ca"
+  | "path_length_exceeded"
+  | "bad_key_usage"
+  | "bad_extended_key_usage"
+  | "name_constraint_violation"
+  | "unsupported_algorithm"
+  | "weak_key"
+  | "unknown_critical_extension"
+  | "malformed"
+  | "rejected_by_callback";
+
+/**
+ * A certificate check failed. `code` says which; `subject` names the certificate it failed on; `alert` is
+ * the alert that was sent to the peer (RFC 8446 §6.2), once the handshake has sent it.
+ *
+ * @example
+ * ```ts ignore
+ * try {
+ *   await connectTls({ hostname: "wrong.host.example", port: 443 });
+ * } catch (e) {
+ *   if (e instanceof CertificateVerificationError && e.code === "hostname_mismatch") {
+ *     console.log("name mismatch:", e.message);
+ *   }
+ * }
+ * ```
+ */
+export class CertificateVerificationError extends TlsError {
+  override name = "CertificateVerificationError";
+  /** Machine-readable reason. */
+  readonly code: CertificateErrorCode;
+  /** Subject of the certificate the check failed on, when one is concerned. */
+  readonly subject?: string;
+  /** The alert sent to the peer because of this failure. */
+  alert?: AlertName;
+
+  constructor(code: CertificateErrorCode, message: string, subject?: string, options?: ErrorOptions) {
+    super(`Cannot verify certificate${subject ? ` "${subject}"` : ""}: ${message} [${code}]`, options);
+    this.code = code;
+    this.subject = subject;
+  }
+}
+
+/** The alert RFC 8446 §6.2 prescribes for a certificate verification failure. */
+export function alertForCertificateError(code: CertificateErrorCode): AlertName {
+  switch (code) {
+    case "expired":
+    case "not_yet_valid":
+      return "certificate_expired";
+    case "unknown_issuer":
+      return "unknown_ca";
+    case "unsupported_algorithm":
+    case "weak_key":
+      return "unsupported_certificate";
+    case "hostname_mismatch":
+    case "not_a_ca":
+    case "path_length_exceeded":
+    case "bad_key_usage":
+    case "bad_extended_key_usage":
+    case "name_constraint_violation":
+    case "unknown_critical_extension":
+      return "certificate_unknown";
+    case "bad_signature":
+    case "malformed":
+    case "rejected_by_callback":
+      return "bad_certificate";
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The interface through which the handshake reaches X.509: it hands over the peer's chain and the name it
+ * expects, and gets back the leaf's public key or a {@link CertificateVerificationError}.
+ *
+ * @module
+ */
+
+import type { PublicKeyInfo } from "../crypto/provider.ts";
+
+/** A certificate as shown to users in `TlsHandshakeInfo.peerCertificates`. */
+export interface PeerCertificate {
+  /** The DER encoding. */
+  readonly der: Uint8Array;
+  /** Subject distinguished name, RFC 4514 style (e.g. `"CN=example.com, O=Example"`). */
+  readonly subject: string;
+  /** Issuer distinguished name. */
+  readonly issuer: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** DNS names and IP addresses of the subjectAltName extension, in certificate order. */
+  readonly subjectAltNames: readonly string[];
+}
+
+/** What to verify: the chain as the peer sent it (leaf first) and the name the client asked for. */
+export interface ServerChainRequest {
+  /** DER certificates, leaf first, then whatever the peer sent (possibly unordered, possibly extra). */
+  readonly chain: readonly Uint8Array[];
+  /** A DNS name or an IPv4/IPv6 literal; matched against the SAN (DNS names against dNSName, IPs against iPAddress). */
+  readonly serverName: string;
+  /** The time to check validity against. */
+  readonly now: Date;
+}
+
+/** The result of a successful verification. */
+export interface VerifiedChain {
+  /** The leaf's public key, for CertificateVerify. */
+  readonly publicKey: PublicKeyInfo;
+  /** The validated path from leaf to trust anchor, as DER. */
+  readonly path: readonly Uint8Array[];
+}
+
+/** Verifies certificate chains. Implementations throw `CertificateVerificationError` on failure. */
+export interface CertificateVerifier {
+  /** Verifies a server's chain for `serverName`; throws `CertificateVerificationError`. */
+  verifyServer(request: ServerChainRequest): Promise<VerifiedChain>;
+  /** The public key of a certificate, without any check (used when verification is unsafely disabled). */
+  publicKeyOf(der: Uint8Array): PublicKeyInfo;
+  /** The user-facing description of a certificate. */
+  describe(der: Uint8Array): PeerCertificate;
+}
