@@ -161,7 +161,7 @@ export class Writer {
 
   #reserve(n: number): void {
     if (this.#length + n <= this.#buf.length) return;
-    let cap = this.#buf.length * 2;
+    let cap = Math.max(16, this.#buf.length * 2);
     while (cap < this.#length + n) cap *= 2;
     const next = new Uint8Array(cap);
     next.set(this.#buf.subarray(0, this.#length));

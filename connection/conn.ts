@@ -1,0 +1,246 @@
+/**
+ * `TlsConn`: the `Deno.Conn`-compatible secure connection. This adapter is the only code that does I/O: it
+ * moves bytes between the transport and the sans-I/O engine.
+ *
+ * @module
+ */
+
+import { concat } from "../bytes.ts";
+import { TlsError } from "../errors.ts";
+import type { TlsHandshakeInfo } from "../handshake/context.ts";
+import type { ClientEngine } from "./engine.ts";
+import type { ByteTransport } from "./transport.ts";
+
+const UNKNOWN_ADDR: Deno.NetAddr = { transport: "tcp", hostname: "0.0.0.0", port: 0 };
+
+/**
+ * A TLS connection. It implements `Deno.Conn` (`read`, `write`, `close`, `closeWrite`, `readable`,
+ * `writable`, …) and adds {@link TlsConn.handshake}.
+ *
+ * @example
+ * ```ts ignore
+ * const conn = await connectTls({ hostname: "example.com", port: 443 });
+ * console.log(await conn.handshake());
+ * await conn.write(new TextEncoder().encode("GET / HTTP/1.0\r\nHost: example.com\r\n\r\n"));
+ * ```
+ */
+export class TlsConn implements Deno.Conn {
+  readonly #engine: ClientEngine;
+  readonly #transport: ByteTransport;
+  #handshake: Promise<TlsHandshakeInfo> | undefined;
+  #pump: Promise<boolean> | undefined;
+  #writeChain: Promise<void> = Promise.resolve();
+  #pending: Uint8Array[] = [];
+  #eof = false;
+  #closed = false;
+  #readable: ReadableStream<Uint8Array<ArrayBuffer>> | undefined;
+  #writable: WritableStream<Uint8Array<ArrayBufferLike>> | undefined;
+
+  /** @internal Use `connectTls` or `startTls`. */
+  constructor(engine: ClientEngine, transport: ByteTransport) {
+    this.#engine = engine;
+    this.#transport = transport;
+  }
+
+  /** The local address of the underlying connection (`0.0.0.0:0` for a stream pair). */
+  get localAddr(): Deno.NetAddr {
+    return (this.#transport.conn?.localAddr as Deno.NetAddr | undefined) ?? UNKNOWN_ADDR;
+  }
+
+  /** The remote address of the underlying connection (`0.0.0.0:0` for a stream pair). */
+  get remoteAddr(): Deno.NetAddr {
+    return (this.#transport.conn?.remoteAddr as Deno.NetAddr | undefined) ?? UNKNOWN_ADDR;
+  }
+
+  /**
+   * Completes the handshake (if it is not complete yet) and reports what was negotiated. Rejects with a
+   * `TlsAlertError` or `CertificateVerificationError` when the handshake fails.
+   */
+  handshake(): Promise<TlsHandshakeInfo> {
+    this.#handshake ??= this.#runHandshake();
+    return this.#handshake;
+  }
+
+  async #runHandshake(): Promise<TlsHandshakeInfo> {
+    try {
+      await this.#engine.start();
+      await this.#flush();
+      while (!this.#engine.info) {
+        if (!(await this.#pumpOnce())) throw this.#engine.error ?? new TlsError("handshake did not complete");
+      }
+      await this.#flush();
+      return this.#engine.info;
+    } catch (e) {
+      await this.#failed();
+      throw e;
+    }
+  }
+
+  /** Reads one transport chunk into the engine, then sends whatever it produced. False at EOF or failure. */
+  #pumpOnce(): Promise<boolean> {
+    this.#pump ??= (async () => {
+      try {
+        if (this.#eof) return false;
+        let chunk: Uint8Array | null;
+        try {
+          chunk = await this.#transport.read();
+        } catch (e) {
+          this.#engine.abort(new TlsError(`transport read failed: ${(e as Error).message}`, { cause: e }));
+          throw this.#engine.error;
+        }
+        if (chunk === null) {
+          this.#eof = true;
+          this.#engine.transportClosed();
+          if (this.#engine.error) throw this.#engine.error;
+          return false;
+        }
+        try {
+          await this.#engine.receive(chunk);
+        } finally {
+          await this.#flush();
+        }
+        return true;
+      } finally {
+        this.#pump = undefined;
+      }
+    })();
+    return this.#pump;
+  }
+
+  /** Writes the engine's queued records to the transport, in order. */
+  #flush(): Promise<void> {
+    const items = this.#engine.takeOutput();
+    if (items.length > 0) {
+      this.#writeChain = this.#writeChain.then(async () => {
+        const parts = await Promise.all(items);
+        await this.#transport.write(parts.length === 1 ? parts[0] : concat(...parts));
+      });
+    }
+    return this.#writeChain;
+  }
+
+  async #failed(): Promise<void> {
+    try {
+      await this.#flush();
+    } catch {
+      // The alert could not be delivered; the close below still ends the connection.
+    }
+    this.#closeTransport();
+  }
+
+  #closeTransport(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#transport.close();
+  }
+
+  /** The next chunk of application data, or `null` after the peer's close_notify. */
+  async #readChunk(): Promise<Uint8Array | null> {
+    await this.handshake();
+    for (;;) {
+      if (this.#pending.length > 0) return this.#pending.shift()!;
+      const received = this.#engine.takePlaintext();
+      if (received.length > 0) {
+        this.#pending.push(...received);
+        continue;
+      }
+      if (this.#engine.peerClosed) return null;
+      if (this.#engine.error) throw this.#engine.error;
+      let more: boolean;
+      try {
+        more = await this.#pumpOnce();
+      } catch (e) {
+        await this.#failed();
+        throw e;
+      }
+      if (!more) return null;
+    }
+  }
+
+  /** Reads application data into `p`; resolves to the number of bytes, or `null` after close_notify. */
+  async read(p: Uint8Array): Promise<number | null> {
+    if (p.length === 0) return 0;
+    const chunk = await this.#readChunk();
+    if (chunk === null) return null;
+    const n = Math.min(p.length, chunk.length);
+    p.set(chunk.subarray(0, n));
+    if (n < chunk.length) this.#pending.unshift(chunk.subarray(n));
+    return n;
+  }
+
+  /** Encrypts and sends `p`; resolves to `p.length` once it has been handed to the transport. */
+  async write(p: Uint8Array): Promise<number> {
+    await this.handshake();
+    this.#engine.send(p);
+    try {
+      await this.#flush();
+    } catch (e) {
+      const error = this.#engine.abort(new TlsError(`transport write failed: ${(e as Error).message}`, { cause: e }));
+      this.#closeTransport();
+      throw error;
+    }
+    return p.length;
+  }
+
+  /** Sends a KeyUpdate (RFC 8446 §4.6.3); with `requestPeerUpdate` the peer is asked to update too. */
+  async updateKeys(requestPeerUpdate = false): Promise<void> {
+    await this.handshake();
+    await this.#engine.updateKeys(requestPeerUpdate);
+    await this.#flush();
+  }
+
+  /** Sends close_notify and half-closes the transport; reading stays possible. */
+  async closeWrite(): Promise<void> {
+    this.#engine.close();
+    await this.#flush();
+    await this.#transport.closeWrite();
+  }
+
+  /** Sends close_notify (when the handshake is complete) and closes the transport. */
+  close(): void {
+    if (this.#closed) return;
+    if (this.#engine.connected && !this.#engine.error) this.#engine.close();
+    const done = this.#flush().catch(() => {});
+    done.finally(() => this.#closeTransport());
+  }
+
+  /** Closes the connection, as `close()`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Keeps the event loop alive while the connection is open (delegated to the `Deno.Conn`). */
+  ref(): void {
+    this.#transport.conn?.ref();
+  }
+
+  /** Lets the event loop exit while the connection is open (delegated to the `Deno.Conn`). */
+  unref(): void {
+    this.#transport.conn?.unref();
+  }
+
+  /** Application data as a stream. */
+  get readable(): ReadableStream<Uint8Array<ArrayBuffer>> {
+    this.#readable ??= new ReadableStream<Uint8Array<ArrayBuffer>>({
+      pull: async (controller) => {
+        const chunk = await this.#readChunk();
+        if (chunk === null) controller.close();
+        else controller.enqueue(chunk.slice());
+      },
+      cancel: () => this.close(),
+    });
+    return this.#readable;
+  }
+
+  /** A stream that encrypts and sends what is written to it; closing it sends close_notify. */
+  get writable(): WritableStream<Uint8Array<ArrayBufferLike>> {
+    this.#writable ??= new WritableStream<Uint8Array<ArrayBufferLike>>({
+      write: async (chunk) => {
+        await this.write(chunk);
+      },
+      close: () => this.closeWrite(),
+      abort: () => this.close(),
+    });
+    return this.#writable;
+  }
+}

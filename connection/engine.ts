@@ -1,0 +1,365 @@
+/**
+ * The sans-I/O TLS 1.3 client engine: TLS bytes in, TLS bytes and plaintext out, never a socket or a timer.
+ * It owns the record layer (framing, protection, reassembly, alerts) and drives the handshake states, applying
+ * what they ask for through {@link HandshakeIo}.
+ *
+ * Output records are queued as promises in the order they were produced; the sequence number of each is
+ * fixed when it is queued, so several records can be sealed at once and still go out in order.
+ *
+ * @module
+ */
+
+import { toHex } from "../bytes.ts";
+import { DecodeError } from "../bytes.ts";
+import type { CryptoProvider } from "../crypto/provider.ts";
+import {
+  alertForCertificateError,
+  type AlertName,
+  CertificateVerificationError,
+  TlsAlertError,
+  TlsError,
+} from "../errors.ts";
+import type { ClientConfig } from "../handshake/client_config.ts";
+import { startClientHandshake } from "../handshake/client13_hello.ts";
+import { Connected } from "../handshake/client13_connected.ts";
+import { HandshakeType, type Tls13Suite } from "../handshake/constants.ts";
+import type { HandshakeIo, HandshakeState, TlsHandshakeInfo } from "../handshake/context.ts";
+import { trafficKeys } from "../handshake/key_schedule.ts";
+import { decodeAlert, encodeAlert } from "../record/alert.ts";
+import { ContentType, encodeRecord, MAX_PLAINTEXT, RecordReader, type TlsRecord } from "../record/framing.ts";
+import { HandshakeReassembler } from "../record/handshake_reassembler.ts";
+import { Tls13RecordProtection } from "../record/protection13.ts";
+
+/** Options of the engine that are not part of the handshake configuration. */
+export interface EngineOptions {
+  /** Receives each NSS key-log line (without newline). */
+  readonly keyLog?: (line: string) => void;
+}
+
+/** Most ChangeCipherSpec records tolerated during a handshake (RFC 8446 §5 allows them; a flood is not). */
+const MAX_CHANGE_CIPHER_SPEC = 4;
+/** Most consecutive empty application_data records before the peer is considered abusive. */
+const MAX_EMPTY_RECORDS = 32;
+/** legacy_record_version of every record but the initial ClientHello (RFC 8446 §5.1). */
+const RECORD_VERSION = 0x0303;
+const INITIAL_RECORD_VERSION = 0x0301;
+
+type Phase = "handshaking" | "connected" | "closed";
+
+/** A TLS 1.3 client connection without I/O. */
+export class ClientEngine implements HandshakeIo {
+  readonly crypto: CryptoProvider;
+  readonly #config: ClientConfig;
+  readonly #keyLog?: (line: string) => void;
+  readonly #reader = new RecordReader();
+  readonly #reassembler = new HandshakeReassembler();
+  #read: Tls13RecordProtection | undefined;
+  #write: Tls13RecordProtection | undefined;
+  #state: HandshakeState | undefined;
+  #phase: Phase = "handshaking";
+  #error: TlsError | undefined;
+  #output: Array<Uint8Array | Promise<Uint8Array>> = [];
+  #plaintext: Uint8Array[] = [];
+  #peerClosed = false;
+  #sentClose = false;
+  #info: TlsHandshakeInfo | undefined;
+  #clientRandom: Uint8Array | undefined;
+  #changeCipherSpecs = 0;
+  #emptyRecords = 0;
+
+  constructor(config: ClientConfig, options: EngineOptions = {}) {
+    this.crypto = config.crypto;
+    this.#config = config;
+    this.#keyLog = options.keyLog;
+  }
+
+  /** The handshake result, once the handshake is complete. */
+  get info(): TlsHandshakeInfo | undefined {
+    return this.#info;
+  }
+
+  /** The first fatal error, if any; the engine stays failed after it. */
+  get error(): TlsError | undefined {
+    return this.#error;
+  }
+
+  /** True once the handshake has completed. */
+  get connected(): boolean {
+    return this.#phase === "connected" || (this.#phase === "closed" && this.#info !== undefined);
+  }
+
+  /** True once the peer's close_notify has been received. */
+  get peerClosed(): boolean {
+    return this.#peerClosed;
+  }
+
+  /** True once this side's close_notify has been queued. */
+  get closed(): boolean {
+    return this.#sentClose;
+  }
+
+  /** Sends the ClientHello. */
+  async start(): Promise<void> {
+    this.#throwIfFailed();
+    try {
+      this.#state = await startClientHandshake(this.#config, this);
+    } catch (e) {
+      throw this.#fail(e);
+    }
+  }
+
+  /** Takes the records queued for the transport, in order. */
+  takeOutput(): Array<Uint8Array | Promise<Uint8Array>> {
+    const out = this.#output;
+    this.#output = [];
+    return out;
+  }
+
+  /** Whether records are waiting to be taken. */
+  get hasOutput(): boolean {
+    return this.#output.length > 0;
+  }
+
+  /** Takes the application data received so far. */
+  takePlaintext(): Uint8Array[] {
+    const out = this.#plaintext;
+    this.#plaintext = [];
+    return out;
+  }
+
+  /** Processes bytes received from the transport. Throws the connection's `TlsError` on a fatal error. */
+  async receive(bytes: Uint8Array): Promise<void> {
+    this.#throwIfFailed();
+    try {
+      this.#reader.push(bytes);
+      for (let record = this.#reader.next(); record; record = this.#reader.next()) {
+        await this.#processRecord(record);
+        if (this.#peerClosed) break;
+      }
+    } catch (e) {
+      throw this.#fail(e);
+    }
+  }
+
+  /**
+   * The transport ended. After the handshake without close_notify this is a truncation (RFC 8446 §6.1);
+   * during the handshake it is a failure.
+   */
+  transportClosed(): void {
+    if (this.#peerClosed || this.#error) return;
+    const during = this.#phase === "handshaking";
+    this.#fail(
+      new TlsError(
+        during
+          ? "the peer closed the connection during the handshake"
+          : "the peer closed the connection without close_notify (truncation)",
+      ),
+      false,
+    );
+  }
+
+  /** Queues application data, split into records of at most 2^14 bytes. */
+  send(data: Uint8Array): void {
+    this.#throwIfFailed();
+    if (this.#phase !== "connected" || !this.#write) throw new TlsError("cannot write: handshake not complete");
+    if (this.#sentClose) throw new TlsError("cannot write after close");
+    for (let offset = 0; offset < data.length; offset += MAX_PLAINTEXT) {
+      const chunk = data.subarray(offset, Math.min(offset + MAX_PLAINTEXT, data.length));
+      this.#output.push(this.#write.seal(ContentType.application_data, chunk));
+    }
+  }
+
+  /** Queues close_notify (RFC 8446 §6.1). */
+  close(): void {
+    if (this.#sentClose || this.#error) return;
+    this.#sentClose = true;
+    this.#queueAlert("close_notify");
+  }
+
+  /** Sends a KeyUpdate and switches the write key; `requestPeerUpdate` asks the peer to do the same. */
+  async updateKeys(requestPeerUpdate = false): Promise<void> {
+    this.#throwIfFailed();
+    if (!(this.#state instanceof Connected)) throw new TlsError("cannot update keys before the handshake completes");
+    await this.#state.updateWriteKey(this, requestPeerUpdate);
+  }
+
+  /** Aborts the connection with `alert` (e.g. `user_canceled` + close on a cancelled handshake). */
+  abort(error: TlsError, alert: AlertName = "internal_error"): TlsError {
+    if (this.#error) return this.#error;
+    this.#queueAlert(alert);
+    this.#error = error;
+    this.#phase = "closed";
+    return error;
+  }
+
+  // ---- HandshakeIo ----
+
+  sendHandshake(message: Uint8Array): void {
+    if (message[0] === HandshakeType.client_hello && !this.#clientRandom) {
+      this.#clientRandom = message.slice(6, 38);
+      // RFC 8446 §5.1: the initial ClientHello may use 0x0301 as its record version, for compatibility.
+      this.#queue(ContentType.handshake, message, INITIAL_RECORD_VERSION);
+      return;
+    }
+    this.#queue(ContentType.handshake, message);
+  }
+
+  sendChangeCipherSpec(): void {
+    this.#output.push(encodeRecord(ContentType.change_cipher_spec, RECORD_VERSION, new Uint8Array([1])));
+  }
+
+  async setReadSecret(suite: Tls13Suite, secret: Uint8Array): Promise<void> {
+    if (!this.#reassembler.empty) {
+      throw new TlsAlertError(
+        "unexpected_message",
+        "local",
+        "handshake message split across a key change (RFC 8446 §5.1)",
+      );
+    }
+    this.#read = await this.#protection(suite, secret);
+  }
+
+  async setWriteSecret(suite: Tls13Suite, secret: Uint8Array, lastMessage?: Uint8Array): Promise<void> {
+    const next = await this.#protection(suite, secret);
+    if (lastMessage) this.sendHandshake(lastMessage);
+    this.#write = next;
+  }
+
+  logSecret(label: string, secret: Uint8Array): void {
+    if (!this.#keyLog || !this.#clientRandom) return;
+    this.#keyLog(`${label} ${toHex(this.#clientRandom)} ${toHex(secret)}`);
+  }
+
+  handshakeComplete(info: TlsHandshakeInfo): void {
+    this.#info = info;
+    this.#phase = "connected";
+  }
+
+  // ---- internals ----
+
+  async #protection(suite: Tls13Suite, secret: Uint8Array): Promise<Tls13RecordProtection> {
+    const { key, iv } = await trafficKeys(this.crypto, suite, secret);
+    return new Tls13RecordProtection(await this.crypto.importAead(suite.aead, key), iv);
+  }
+
+  #queue(type: number, content: Uint8Array, version = RECORD_VERSION): void {
+    for (let offset = 0; offset < content.length || offset === 0; offset += MAX_PLAINTEXT) {
+      const chunk = content.subarray(offset, Math.min(offset + MAX_PLAINTEXT, content.length));
+      this.#output.push(
+        this.#write ? this.#write.seal(type, chunk) : encodeRecord(type, version, chunk),
+      );
+      if (content.length === 0) break;
+    }
+  }
+
+  #queueAlert(alert: AlertName): void {
+    try {
+      this.#queue(ContentType.alert, encodeAlert(alert));
+    } catch {
+      // The write side is unusable (e.g. sequence exhausted); the transport close still tells the peer.
+    }
+  }
+
+  async #processRecord(record: TlsRecord): Promise<void> {
+    if (record.type === ContentType.change_cipher_spec) {
+      // RFC 8446 §5: an unprotected CCS of value 1 during the handshake is dropped; anything else is fatal.
+      if (
+        this.#phase !== "handshaking" || record.fragment.length !== 1 || record.fragment[0] !== 1 ||
+        ++this.#changeCipherSpecs > MAX_CHANGE_CIPHER_SPEC
+      ) {
+        throw new TlsAlertError("unexpected_message", "local", "unexpected change_cipher_spec record (RFC 8446 §5)");
+      }
+      return;
+    }
+    let type = record.type;
+    let content = record.fragment;
+    if (this.#read) {
+      if (type !== ContentType.application_data) {
+        throw new TlsAlertError("unexpected_message", "local", `unprotected record of type ${type} after keys are in use`);
+      }
+      ({ type, content } = await this.#read.open(record));
+    } else if (type === ContentType.application_data) {
+      throw new TlsAlertError("unexpected_message", "local", "application data before the handshake keys (RFC 8446 §5)");
+    }
+    switch (type) {
+      case ContentType.alert:
+        return this.#receiveAlert(content);
+      case ContentType.handshake:
+        this.#reassembler.push(content);
+        for (let m = this.#reassembler.next(); m; m = this.#reassembler.next()) {
+          if (!this.#state) throw new TlsAlertError("unexpected_message", "local", "handshake message before start");
+          this.#state = await this.#state.handle(m, this);
+        }
+        return;
+      case ContentType.application_data:
+        if (this.#phase !== "connected") {
+          throw new TlsAlertError("unexpected_message", "local", "application data before the handshake completed");
+        }
+        if (!this.#reassembler.empty) {
+          throw new TlsAlertError("unexpected_message", "local", "application data inside a handshake message (RFC 8446 §5.1)");
+        }
+        if (content.length === 0) {
+          if (++this.#emptyRecords > MAX_EMPTY_RECORDS) {
+            throw new TlsAlertError("unexpected_message", "local", "too many empty application_data records");
+          }
+          return;
+        }
+        this.#emptyRecords = 0;
+        if (this.#state instanceof Connected) this.#state.applicationDataReceived();
+        this.#plaintext.push(content);
+        return;
+      default:
+        throw new TlsAlertError("unexpected_message", "local", `record of content type ${type} (RFC 8446 §5)`);
+    }
+  }
+
+  #receiveAlert(content: Uint8Array): void {
+    const alert = decodeAlert(content);
+    if (alert.name === "close_notify") {
+      if (this.#phase === "handshaking") {
+        throw new TlsAlertError("close_notify", "remote", "the peer closed the connection during the handshake");
+      }
+      this.#peerClosed = true;
+      return;
+    }
+    if (alert.name === "user_canceled") return; // RFC 8446 §6.1: a close_notify follows.
+    // RFC 8446 §6.2: every other alert is fatal, whatever level it claims.
+    const error = new TlsAlertError(alert.name, "remote", "");
+    this.#error = error;
+    this.#phase = "closed";
+    throw error;
+  }
+
+  #throwIfFailed(): void {
+    if (this.#error) throw this.#error;
+  }
+
+  /** Records the first fatal error, queues its alert, and returns the error to throw. */
+  #fail(e: unknown, sendAlert = true): TlsError {
+    if (this.#error) return this.#error;
+    let error: TlsError;
+    let alert: AlertName | undefined;
+    if (e instanceof TlsAlertError) {
+      error = e;
+      if (e.source === "local" && !e.alert.startsWith("unknown_alert")) alert = e.alert as AlertName;
+    } else if (e instanceof CertificateVerificationError) {
+      alert = alertForCertificateError(e.code);
+      e.alert = alert;
+      error = e;
+    } else if (e instanceof DecodeError) {
+      alert = "decode_error";
+      error = new TlsAlertError("decode_error", "local", `malformed message: ${e.message}`, { cause: e });
+    } else if (e instanceof TlsError) {
+      error = e;
+    } else {
+      alert = "internal_error";
+      error = new TlsAlertError("internal_error", "local", `internal error: ${(e as Error)?.message ?? e}`, {
+        cause: e,
+      });
+    }
+    if (sendAlert && alert) this.#queueAlert(alert);
+    this.#error = error;
+    this.#phase = "closed";
+    return error;
+  }
+}

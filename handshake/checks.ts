@@ -1,0 +1,37 @@
+/**
+ * Checks shared by the handshake states: aborting with an alert, and the extension rules of RFC 8446 §4.2.
+ *
+ * @module
+ */
+
+import { TlsAlertError } from "../errors.ts";
+import { ExtensionType, nameOf } from "./constants.ts";
+import type { Extension } from "./messages.ts";
+
+/** Throws the `alert` this side sends, with a sentence that says why. */
+export function abort(alert: ConstructorParameters<typeof TlsAlertError>[0], message: string): never {
+  throw new TlsAlertError(alert, "local", message);
+}
+
+/** RFC 8446 §4.2: an extension we did not offer is unsupported_extension; one not allowed here is illegal_parameter. */
+export function checkExtensions(
+  extensions: readonly Extension[],
+  offered: ReadonlySet<number>,
+  allowed: ReadonlySet<number>,
+  where: string,
+): void {
+  for (const e of extensions) {
+    if (!offered.has(e.type)) {
+      abort("unsupported_extension", `${where} has extension ${nameOf(ExtensionType, e.type)} that was not offered (RFC 8446 §4.2)`);
+    }
+    if (!allowed.has(e.type)) {
+      abort("illegal_parameter", `${where} may not carry extension ${nameOf(ExtensionType, e.type)} (RFC 8446 §4.2)`);
+    }
+  }
+}
+
+/** The extension of type `type`, if present. */
+export function findExtension(extensions: readonly Extension[], type: number): Uint8Array | undefined {
+  return extensions.find((e) => e.type === type)?.data;
+}
+

@@ -1,0 +1,73 @@
+/**
+ * The TLS 1.3 client after its handshake: post-handshake messages (RFC 8446 §4.6).
+ *
+ * @module
+ */
+
+import { HandshakeType, KeyUpdateRequest, nameOf, type Tls13Suite } from "./constants.ts";
+import type { HandshakeIo, HandshakeState } from "./context.ts";
+import { nextTrafficSecret } from "./key_schedule.ts";
+import { decodeKeyUpdate, decodeNewSessionTicket, encodeHandshake, encodeKeyUpdate, type HandshakeMessage } from "./messages.ts";
+import { abort } from "./checks.ts";
+
+/** Most KeyUpdates accepted without application data in between (a peer could otherwise spin us). */
+const MAX_KEY_UPDATES_IN_A_ROW = 32;
+
+/** The connected state: NewSessionTicket and KeyUpdate are the only handshake messages accepted. */
+export class Connected implements HandshakeState {
+  readonly name = "Connected";
+  #writeSecret: Uint8Array;
+  #readSecret: Uint8Array;
+  readonly #resumptionSecret: Uint8Array;
+  #keyUpdatesInARow = 0;
+
+  constructor(
+    private readonly suite: Tls13Suite,
+    writeSecret: Uint8Array,
+    readSecret: Uint8Array,
+    resumptionSecret: Uint8Array,
+  ) {
+    this.#writeSecret = writeSecret;
+    this.#readSecret = readSecret;
+    this.#resumptionSecret = resumptionSecret;
+  }
+
+  /** Called by the engine when application data arrives, which resets the KeyUpdate run. */
+  applicationDataReceived(): void {
+    this.#keyUpdatesInARow = 0;
+  }
+
+  async handle(m: HandshakeMessage, io: HandshakeIo): Promise<HandshakeState> {
+    switch (m.type) {
+      case HandshakeType.new_session_ticket:
+        // Accepted and checked, then ignored until resumption is implemented.
+        decodeNewSessionTicket(m.body);
+        void this.#resumptionSecret;
+        return this;
+      case HandshakeType.key_update:
+        await this.#keyUpdate(m, io);
+        return this;
+      default:
+        abort("unexpected_message", `${nameOf(HandshakeType, m.type)} after the handshake (RFC 8446 §4.6)`);
+    }
+  }
+
+  async #keyUpdate(m: HandshakeMessage, io: HandshakeIo): Promise<void> {
+    const update = decodeKeyUpdate(m.body);
+    if (++this.#keyUpdatesInARow > MAX_KEY_UPDATES_IN_A_ROW) {
+      abort("unexpected_message", `more than ${MAX_KEY_UPDATES_IN_A_ROW} KeyUpdates without application data`);
+    }
+    this.#readSecret = await nextTrafficSecret(io.crypto, this.suite, this.#readSecret);
+    await io.setReadSecret(this.suite, this.#readSecret);
+    if (update.requestUpdate === KeyUpdateRequest.update_requested) await this.updateWriteKey(io, false);
+  }
+
+  /** Sends a KeyUpdate and switches this side's write key (RFC 8446 §4.6.3). */
+  async updateWriteKey(io: HandshakeIo, requestPeerUpdate: boolean): Promise<void> {
+    const next = await nextTrafficSecret(io.crypto, this.suite, this.#writeSecret);
+    const request = requestPeerUpdate ? KeyUpdateRequest.update_requested : KeyUpdateRequest.update_not_requested;
+    this.#writeSecret = next;
+    const message = encodeHandshake(HandshakeType.key_update, encodeKeyUpdate({ requestUpdate: request }));
+    await io.setWriteSecret(this.suite, next, message);
+  }
+}

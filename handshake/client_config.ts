@@ -1,0 +1,50 @@
+/**
+ * The resolved configuration of a TLS 1.3 client handshake: every option checked and defaulted, so the
+ * states never see user input.
+ *
+ * @module
+ */
+
+import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
+import type { CertificateErrorCode } from "../errors.ts";
+import type { CertificateVerifier, PeerCertificate } from "../x509/verifier.ts";
+import type { Tls13Suite } from "./constants.ts";
+import type { ClientHello } from "./messages.ts";
+
+/** What a `verifyPeer` callback is given. */
+export interface PeerVerificationInput {
+  /** The peer's certificates, leaf first, as sent. */
+  readonly certificates: readonly PeerCertificate[];
+  /** The name that was verified (server name, or IP literal). */
+  readonly serverName: string;
+  /** When the built-in checks failed and `unsafelyIgnoreCertificateErrors` let the handshake go on. */
+  readonly error?: { readonly code: CertificateErrorCode; readonly message: string };
+}
+
+/** A user callback that runs after the built-in certificate checks; throwing rejects the peer. */
+export type VerifyPeer = (peer: PeerVerificationInput) => void | Promise<void>;
+
+/** Everything the client states need. */
+export interface ClientConfig {
+  readonly crypto: CryptoProvider;
+  /** The name the certificate must match (a DNS name or an IP literal). */
+  readonly serverName: string;
+  /** The SNI host_name to send, or undefined (for IP literals, RFC 6066 §3). */
+  readonly sni: string | undefined;
+  /** Offered suites, in preference order. */
+  readonly suites: readonly Tls13Suite[];
+  /** Offered groups, in preference order. */
+  readonly groups: readonly GroupName[];
+  /** Groups for which a key share goes in the first ClientHello. */
+  readonly keyShareGroups: readonly GroupName[];
+  readonly alpnProtocols: readonly string[];
+  readonly verifier: CertificateVerifier;
+  readonly unsafelyIgnoreCertificateErrors: boolean;
+  readonly verifyPeer?: VerifyPeer;
+  /** The clock for certificate validity. */
+  readonly now: () => Date;
+  /** Send a legacy session id and a ChangeCipherSpec (RFC 8446 §D.4). */
+  readonly middleboxCompat: boolean;
+  /** Test hook: rewrites the first ClientHello before it is sent (used to reproduce RFC 8448 exactly). */
+  readonly customizeClientHello?: (hello: ClientHello) => ClientHello;
+}

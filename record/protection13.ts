@@ -1,0 +1,110 @@
+/**
+ * TLS 1.3 record protection (RFC 8446 §5.2–§5.4): the per-record nonce from the sequence number, the inner
+ * plaintext with its real content type and zero padding, and the limits on what a peer may send.
+ *
+ * The sequence number (and so the nonce) is fixed synchronously when `seal`/`open` is called, so several
+ * records' AEAD operations can be in flight at once while their order stays the call order.
+ *
+ * @module
+ */
+
+import { type Aead, AeadDecryptError } from "../crypto/provider.ts";
+import { TlsAlertError } from "../errors.ts";
+import { ContentType, HEADER_LENGTH, MAX_PLAINTEXT, recordHeader, type TlsRecord } from "./framing.ts";
+
+const TAG_LENGTH = 16;
+const LEGACY_RECORD_VERSION = 0x0303;
+
+/** A decrypted TLS 1.3 record: its real content type and content. */
+export interface InnerPlaintext {
+  readonly type: number;
+  readonly content: Uint8Array;
+}
+
+/** The per-record nonce: the IV XOR the 64-bit sequence number, left-padded (RFC 8446 §5.3). */
+export function recordNonce(iv: Uint8Array, seq: bigint): Uint8Array {
+  const nonce = iv.slice();
+  let s = seq;
+  for (let i = nonce.length - 1; i >= nonce.length - 8; i--) {
+    nonce[i] ^= Number(s & 0xffn);
+    s >>= 8n;
+  }
+  return nonce;
+}
+
+/** One direction's record protection for one traffic secret (one key epoch). */
+export class Tls13RecordProtection {
+  readonly #aead: Aead;
+  readonly #iv: Uint8Array;
+  #seq = 0n;
+
+  constructor(aead: Aead, iv: Uint8Array) {
+    this.#aead = aead;
+    this.#iv = iv;
+  }
+
+  /** Records protected so far in this epoch. */
+  get sequenceNumber(): bigint {
+    return this.#seq;
+  }
+
+  #nextNonce(): Uint8Array {
+    // RFC 8446 §5.3: the sequence number must not wrap; a key update is required long before.
+    if (this.#seq >= 0xffffffffffffffffn) {
+      throw new TlsAlertError("internal_error", "local", "record sequence number exhausted");
+    }
+    return recordNonce(this.#iv, this.#seq++);
+  }
+
+  /**
+   * Protects `content` of real type `type` into a whole TLSCiphertext record (header included).
+   * `content` must be at most 2^14 bytes; `padding` zero bytes are added inside the encryption.
+   */
+  seal(type: number, content: Uint8Array, padding = 0): Promise<Uint8Array> {
+    if (content.length + padding + 1 > MAX_PLAINTEXT + 1) {
+      throw new RangeError("record content larger than 2^14 bytes");
+    }
+    const inner = new Uint8Array(content.length + 1 + padding);
+    inner.set(content, 0);
+    inner[content.length] = type;
+    const length = inner.length + TAG_LENGTH;
+    const header = recordHeader(ContentType.application_data, LEGACY_RECORD_VERSION, length);
+    const nonce = this.#nextNonce();
+    return this.#aead.seal(nonce, header, inner).then((ciphertext) => {
+      const record = new Uint8Array(HEADER_LENGTH + ciphertext.length);
+      record.set(header, 0);
+      record.set(ciphertext, HEADER_LENGTH);
+      return record;
+    });
+  }
+
+  /**
+   * Removes protection from a received `application_data` record. Throws `TlsAlertError` with
+   * `bad_record_mac` when authentication fails, `record_overflow` for an inner plaintext over 2^14 bytes, and
+   * `unexpected_message` for an inner plaintext that is all padding (RFC 8446 §5.2, §5.4).
+   */
+  async open(record: TlsRecord): Promise<InnerPlaintext> {
+    if (record.fragment.length < TAG_LENGTH + 1) {
+      throw new TlsAlertError("bad_record_mac", "local", "protected record too short");
+    }
+    const nonce = this.#nextNonce();
+    let inner: Uint8Array;
+    try {
+      inner = await this.#aead.open(nonce, record.header, record.fragment);
+    } catch (e) {
+      if (e instanceof AeadDecryptError) {
+        throw new TlsAlertError("bad_record_mac", "local", "record failed authentication (RFC 8446 §5.2)");
+      }
+      throw e;
+    }
+    let end = inner.length - 1;
+    while (end >= 0 && inner[end] === 0) end--;
+    if (end < 0) {
+      throw new TlsAlertError("unexpected_message", "local", "protected record has no content type (RFC 8446 §5.4)");
+    }
+    if (end > MAX_PLAINTEXT) {
+      throw new TlsAlertError("record_overflow", "local", "inner plaintext exceeds 2^14 bytes (RFC 8446 §5.4)");
+    }
+    return { type: inner[end], content: inner.subarray(0, end) };
+  }
+}
