@@ -11,7 +11,8 @@ import type { ClientConfig, VerifyPeer } from "../handshake/client_config.ts";
 import { type CipherSuiteName, TLS13_SUITES } from "../handshake/constants.ts";
 import { createCertificateVerifier } from "../x509/verify.ts";
 import { TlsConn } from "./conn.ts";
-import { ClientEngine } from "./engine.ts";
+import { TlsEngine } from "./engine.ts";
+import { startClientHandshake } from "../handshake/client13_hello.ts";
 import { type StreamPair, toByteTransport } from "./transport.ts";
 
 /** A TLS protocol version name. */
@@ -190,7 +191,11 @@ export async function startTls(
     t.close();
     throw e;
   }
-  const engine = new ClientEngine(config, { keyLog: options.keyLog });
+  const engine = new TlsEngine({
+    crypto: config.crypto,
+    begin: (io) => startClientHandshake(config, io),
+    keyLog: options.keyLog,
+  });
   return await handshakeWithSignal(new TlsConn(engine, t), options.signal);
 }
 

@@ -8,7 +8,7 @@
 import { concat } from "../bytes.ts";
 import { TlsError } from "../errors.ts";
 import type { TlsHandshakeInfo } from "../handshake/context.ts";
-import type { ClientEngine } from "./engine.ts";
+import type { TlsEngine } from "./engine.ts";
 import type { ByteTransport } from "./transport.ts";
 
 const UNKNOWN_ADDR: Deno.NetAddr = { transport: "tcp", hostname: "0.0.0.0", port: 0 };
@@ -25,7 +25,7 @@ const UNKNOWN_ADDR: Deno.NetAddr = { transport: "tcp", hostname: "0.0.0.0", port
  * ```
  */
 export class TlsConn implements Deno.Conn {
-  readonly #engine: ClientEngine;
+  readonly #engine: TlsEngine;
   readonly #transport: ByteTransport;
   #handshake: Promise<TlsHandshakeInfo> | undefined;
   #pump: Promise<boolean> | undefined;
@@ -37,7 +37,7 @@ export class TlsConn implements Deno.Conn {
   #writable: WritableStream<Uint8Array<ArrayBufferLike>> | undefined;
 
   /** @internal Use `connectTls` or `startTls`. */
-  constructor(engine: ClientEngine, transport: ByteTransport) {
+  constructor(engine: TlsEngine, transport: ByteTransport) {
     this.#engine = engine;
     this.#transport = transport;
   }

@@ -1,5 +1,5 @@
 /**
- * The sans-I/O TLS 1.3 client engine: TLS bytes in, TLS bytes and plaintext out, never a socket or a timer.
+ * The sans-I/O TLS 1.3 engine, for either role: TLS bytes in, TLS bytes and plaintext out, never a socket or a timer.
  * It owns the record layer (framing, protection, reassembly, alerts) and drives the handshake states, applying
  * what they ask for through {@link HandshakeIo}.
  *
@@ -19,9 +19,7 @@ import {
   TlsAlertError,
   TlsError,
 } from "../errors.ts";
-import type { ClientConfig } from "../handshake/client_config.ts";
-import { startClientHandshake } from "../handshake/client13_hello.ts";
-import { Connected } from "../handshake/client13_connected.ts";
+import { Connected } from "../handshake/connected13.ts";
 import { HandshakeType, type Tls13Suite } from "../handshake/constants.ts";
 import type { HandshakeIo, HandshakeState, TlsHandshakeInfo } from "../handshake/context.ts";
 import { trafficKeys } from "../handshake/key_schedule.ts";
@@ -30,8 +28,11 @@ import { ContentType, encodeRecord, MAX_PLAINTEXT, RecordReader, type TlsRecord 
 import { HandshakeReassembler } from "../record/handshake_reassembler.ts";
 import { Tls13RecordProtection } from "../record/protection13.ts";
 
-/** Options of the engine that are not part of the handshake configuration. */
+/** How an engine is set up: its crypto, how its handshake begins, and its key log. */
 export interface EngineOptions {
+  readonly crypto: CryptoProvider;
+  /** Starts the handshake (the client sends its ClientHello) and returns the first state. */
+  readonly begin: (io: HandshakeIo) => Promise<HandshakeState>;
   /** Receives each NSS key-log line (without newline). */
   readonly keyLog?: (line: string) => void;
 }
@@ -46,10 +47,10 @@ const INITIAL_RECORD_VERSION = 0x0301;
 
 type Phase = "handshaking" | "connected" | "closed";
 
-/** A TLS 1.3 client connection without I/O. */
-export class ClientEngine implements HandshakeIo {
+/** A TLS 1.3 connection without I/O. */
+export class TlsEngine implements HandshakeIo {
   readonly crypto: CryptoProvider;
-  readonly #config: ClientConfig;
+  readonly #begin: (io: HandshakeIo) => Promise<HandshakeState>;
   readonly #keyLog?: (line: string) => void;
   readonly #reader = new RecordReader();
   readonly #reassembler = new HandshakeReassembler();
@@ -67,9 +68,9 @@ export class ClientEngine implements HandshakeIo {
   #changeCipherSpecs = 0;
   #emptyRecords = 0;
 
-  constructor(config: ClientConfig, options: EngineOptions = {}) {
-    this.crypto = config.crypto;
-    this.#config = config;
+  constructor(options: EngineOptions) {
+    this.crypto = options.crypto;
+    this.#begin = options.begin;
     this.#keyLog = options.keyLog;
   }
 
@@ -98,11 +99,11 @@ export class ClientEngine implements HandshakeIo {
     return this.#sentClose;
   }
 
-  /** Sends the ClientHello. */
+  /** Begins the handshake (a client sends its ClientHello). */
   async start(): Promise<void> {
     this.#throwIfFailed();
     try {
-      this.#state = await startClientHandshake(this.#config, this);
+      this.#state = await this.#begin(this);
     } catch (e) {
       throw this.#fail(e);
     }
@@ -288,6 +289,7 @@ export class ClientEngine implements HandshakeIo {
         this.#reassembler.push(content);
         for (let m = this.#reassembler.next(); m; m = this.#reassembler.next()) {
           if (!this.#state) throw new TlsAlertError("unexpected_message", "local", "handshake message before start");
+          if (m.type === HandshakeType.client_hello && !this.#clientRandom) this.#clientRandom = m.body.slice(2, 34);
           this.#state = await this.#state.handle(m, this);
         }
         return;

@@ -37,7 +37,7 @@ import {
 } from "./messages.ts";
 import type { ClientHelloState } from "./client13_hello.ts";
 import { abort, checkExtensions, findExtension } from "./checks.ts";
-import { Connected } from "./client13_connected.ts";
+import { Connected } from "./connected13.ts";
 
 /** State carried from the ServerHello on. */
 export interface ClientKeyState {
@@ -278,6 +278,6 @@ class ExpectFinished implements HandshakeState {
       peerCertificates: this.peerCertificates,
       resumed: false,
     });
-    return new Connected(suite, app.client, app.server, resumptionSecret);
+    return new Connected("client", suite, app.client, app.server, resumptionSecret);
   }
 }

@@ -199,6 +199,11 @@ export class PeerProcess implements AsyncDisposable {
     return (stream === "stdout" ? this.#out : this.#err).end;
   }
 
+  /** What `stream` printed after position `after` (see {@link mark}). */
+  since(stream: OutputStream, after: number): string {
+    return (stream === "stdout" ? this.#out : this.#err).since(after);
+  }
+
   /** The command line and the tails of both outputs, for error messages. */
   describe(): string {
     const status = this.#status ? `exited with ${this.#status.signal ?? this.#status.code}` : "running";

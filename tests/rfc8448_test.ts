@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { concat, fromHex } from "../bytes.ts";
 import { resolveClientConfig } from "../connection/client.ts";
-import { ClientEngine } from "../connection/engine.ts";
+import { TlsEngine } from "../connection/engine.ts";
+import { startClientHandshake } from "../handshake/client13_hello.ts";
 import type { CryptoProvider, GroupName, KeyExchange } from "../crypto/provider.ts";
 import { webCrypto } from "../crypto/webcrypto.ts";
 import { importX25519KeyExchange } from "../crypto/key_exchange.ts";
@@ -32,7 +33,7 @@ function rfcProvider(pool: Uint8Array): CryptoProvider {
   };
 }
 
-async function drain(engine: ClientEngine): Promise<Uint8Array> {
+async function drain(engine: TlsEngine): Promise<Uint8Array> {
   return concat(...(await Promise.all(engine.takeOutput())));
 }
 
@@ -64,7 +65,7 @@ async function rfcClient(
       },
     },
   );
-  const engine = new ClientEngine(config);
+  const engine = new TlsEngine({ crypto: config.crypto, begin: (io) => startClientHandshake(config, io) });
   await engine.start();
   const first = await drain(engine);
   return { engine, first, tamper: tamper ?? ((r: Uint8Array) => r) };

@@ -215,7 +215,7 @@ export function createCertificateVerifier(options: CertificateVerifierOptions): 
   for (const ca of options.caCerts) {
     const ders = typeof ca === "string" ? decodePem(ca, "CERTIFICATE").map((b) => b.der) : [ca];
     if (ders.length === 0) throw new TypeError("caCerts: a PEM string holds no certificate");
-    for (const der of ders) anchors.push(parseCertificate(der));
+    for (const der of ders) anchors.push(parseCertificate(der, `trust anchor ${anchors.length}`));
   }
   const crypto = options.crypto;
 

@@ -1,5 +1,5 @@
 /**
- * The TLS 1.3 client after its handshake: post-handshake messages (RFC 8446 §4.6).
+ * Either side of a TLS 1.3 connection after its handshake: post-handshake messages (RFC 8446 §4.6).
  *
  * @module
  */
@@ -13,7 +13,10 @@ import { abort } from "./checks.ts";
 /** Most KeyUpdates accepted without application data in between (a peer could otherwise spin us). */
 const MAX_KEY_UPDATES_IN_A_ROW = 32;
 
-/** The connected state: NewSessionTicket and KeyUpdate are the only handshake messages accepted. */
+/**
+ * The connected state. A client accepts NewSessionTicket and KeyUpdate; a server accepts only KeyUpdate
+ * (we never request post-handshake authentication).
+ */
 export class Connected implements HandshakeState {
   readonly name = "Connected";
   #writeSecret: Uint8Array;
@@ -22,6 +25,7 @@ export class Connected implements HandshakeState {
   #keyUpdatesInARow = 0;
 
   constructor(
+    private readonly role: "client" | "server",
     private readonly suite: Tls13Suite,
     writeSecret: Uint8Array,
     readSecret: Uint8Array,
@@ -40,6 +44,7 @@ export class Connected implements HandshakeState {
   async handle(m: HandshakeMessage, io: HandshakeIo): Promise<HandshakeState> {
     switch (m.type) {
       case HandshakeType.new_session_ticket:
+        if (this.role !== "client") break;
         // Accepted and checked, then ignored until resumption is implemented.
         decodeNewSessionTicket(m.body);
         void this.#resumptionSecret;
@@ -47,9 +52,8 @@ export class Connected implements HandshakeState {
       case HandshakeType.key_update:
         await this.#keyUpdate(m, io);
         return this;
-      default:
-        abort("unexpected_message", `${nameOf(HandshakeType, m.type)} after the handshake (RFC 8446 §4.6)`);
     }
+    abort("unexpected_message", `${nameOf(HandshakeType, m.type)} after the handshake (RFC 8446 §4.6)`);
   }
 
   async #keyUpdate(m: HandshakeMessage, io: HandshakeIo): Promise<void> {
