@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import {
   CertificateVerificationError,
   type CipherSuiteName,
-  type ConnectTlsOptions,
   connectTls,
+  type ConnectTlsOptions,
   type GroupName,
   type TlsConn,
   type TlsHandshakeInfo,
@@ -28,11 +28,17 @@ export interface Connected {
  * Connects the client to 127.0.0.1:`port` with `serverName: "localhost"` and the test root as the only
  * trust anchor (each overridable) and completes the handshake within 20 s. The caller closes `conn` (`using`).
  */
-export async function connectClient(port: number, options: Partial<ConnectTlsOptions> = {}): Promise<Connected> {
+export async function connectClient(
+  port: number,
+  options: Partial<ConnectTlsOptions> = {},
+): Promise<Connected> {
   const pki = await testPki();
   // A stuck handshake fails its test instead of hanging the run (a cleared timer: no sanitizer complaint).
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new Error(`no handshake with port ${port} within 20 s`)), 20_000);
+  const timer = setTimeout(
+    () => deadline.abort(new Error(`no handshake with port ${port} within 20 s`)),
+    20_000,
+  );
   let conn: TlsConn;
   try {
     conn = await connectTls({

@@ -235,7 +235,9 @@ export class PeerProcess implements AsyncDisposable {
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
-        throw new Error(`${this.name} printed no ${regex} on ${stream} within ${timeoutMs} ms\n${this.describe()}`);
+        throw new Error(
+          `${this.name} printed no ${regex} on ${stream} within ${timeoutMs} ms\n${this.describe()}`,
+        );
       }
       const timer = delay(remaining);
       await Promise.race([changed, timer.promise]);
@@ -302,8 +304,10 @@ export async function waitForPort(peer: PeerProcess, timeoutMs = 10_000): Promis
       if (!(e instanceof Deno.errors.ConnectionRefused)) throw e;
     }
     if (Date.now() > deadline) {
-      throw new Error(`${peer.name} accepted no connection on port ${peer.port} within ${timeoutMs} ms\n` +
-        peer.describe());
+      throw new Error(
+        `${peer.name} accepted no connection on port ${peer.port} within ${timeoutMs} ms\n` +
+          peer.describe(),
+      );
     }
     await sleep(20);
   }

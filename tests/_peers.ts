@@ -25,7 +25,11 @@ export { PeerProcess } from "./_peer_process.ts";
 export * from "./_payload.ts";
 
 /** TLS 1.3 cipher suites, by IANA name. */
-export const SUITES = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"] as const;
+export const SUITES = [
+  "TLS_AES_128_GCM_SHA256",
+  "TLS_AES_256_GCM_SHA384",
+  "TLS_CHACHA20_POLY1305_SHA256",
+] as const;
 /** One of {@link SUITES}. */
 export type Suite = typeof SUITES[number];
 /** Key exchange groups, named as the client names them. */
@@ -102,15 +106,17 @@ export async function startOpenSslServer(options: OpenSslServerOptions): Promise
 // ---------------------------------------------------------------------------------------------------------
 // gnutls-serv
 
-const GNUTLS_CIPHER: Record<Suite, string> = {
+/** GnuTLS's names of the suites' ciphers (in priority strings and on gnutls-serv's stdout). */
+export const GNUTLS_CIPHER: Record<Suite, string> = {
   TLS_AES_128_GCM_SHA256: "AES-128-GCM",
   TLS_AES_256_GCM_SHA384: "AES-256-GCM",
   TLS_CHACHA20_POLY1305_SHA256: "CHACHA20-POLY1305",
 };
-const GNUTLS_GROUP: Record<Exclude<Group, "X25519MLKEM768">, string> = {
-  "X25519": "GROUP-X25519",
-  "P-256": "GROUP-SECP256R1",
-  "P-384": "GROUP-SECP384R1",
+/** GnuTLS's names of the groups (`+GROUP-…` in priority strings, "Using curve: …" on stdout). */
+export const GNUTLS_GROUP: Record<Exclude<Group, "X25519MLKEM768">, string> = {
+  "X25519": "X25519",
+  "P-256": "SECP256R1",
+  "P-384": "SECP384R1",
 };
 
 /** Options of {@link startGnutlsServer}. */
@@ -134,7 +140,7 @@ export function gnutlsPriority(
 ): string {
   let priority = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
   if (suites) priority += ":-CIPHER-ALL:" + suites.map((s) => "+" + GNUTLS_CIPHER[s]).join(":");
-  if (groups) priority += ":-GROUP-ALL:" + groups.map((g) => "+" + GNUTLS_GROUP[g]).join(":");
+  if (groups) priority += ":-GROUP-ALL:" + groups.map((g) => "+GROUP-" + GNUTLS_GROUP[g]).join(":");
   return priority;
 }
 

@@ -112,7 +112,9 @@ async function openssl(args: string[], cwd: string): Promise<void> {
     output = await new Deno.Command("openssl", { args, cwd, stdout: "piped", stderr: "piped" }).output();
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      throw new Error("the `openssl` binary is not on PATH; the interop tests need it (apt-get install -y openssl)");
+      throw new Error(
+        "the `openssl` binary is not on PATH; the interop tests need it (apt-get install -y openssl)",
+      );
     }
     throw e;
   }
@@ -179,7 +181,18 @@ class PkiBuilder {
     const certPath = `${this.dir}/${name}.pem`;
     const subject = options.subject ?? "localhost";
     await openssl(
-      ["req", "-config", `${caDir}/openssl.cnf`, "-new", "-key", keyPath, "-subj", `/CN=${subject}`, "-out", csrPath],
+      [
+        "req",
+        "-config",
+        `${caDir}/openssl.cnf`,
+        "-new",
+        "-key",
+        keyPath,
+        "-subj",
+        `/CN=${subject}`,
+        "-out",
+        csrPath,
+      ],
       this.dir,
     );
     const day = 24 * 60 * 60 * 1000;

@@ -11,6 +11,8 @@ import {
   assertEchoes,
   assertPeerClosesToo,
   CLASSIC_GROUPS,
+  GNUTLS_CIPHER,
+  GNUTLS_GROUP,
   type Group,
   httpGet,
   MiB,
@@ -21,14 +23,6 @@ import {
   textPayload,
 } from "./_peers.ts";
 import { assertNegotiated, connectClient } from "./_interop.ts";
-
-/** How gnutls-serv names a suite's cipher and a group on its stdout. */
-const GNUTLS_CIPHER: Record<Suite, string> = {
-  TLS_AES_128_GCM_SHA256: "AES-128-GCM",
-  TLS_AES_256_GCM_SHA384: "AES-256-GCM",
-  TLS_CHACHA20_POLY1305_SHA256: "CHACHA20-POLY1305",
-};
-const GNUTLS_CURVE: Record<string, string> = { "X25519": "X25519", "P-256": "SECP256R1", "P-384": "SECP384R1" };
 
 async function echoTest(suite: Suite, group: Exclude<Group, "X25519MLKEM768">, type: CertType) {
   const pki = await testPki();
@@ -41,7 +35,7 @@ async function echoTest(suite: Suite, group: Exclude<Group, "X25519MLKEM768">, t
   await assertPeerClosesToo(conn);
   // The server agrees.
   await server.waitFor("stdout", new RegExp(`^- Cipher: ${GNUTLS_CIPHER[suite]}$`, "m"));
-  await server.waitFor("stdout", new RegExp(`^ - Using curve: ${GNUTLS_CURVE[group]}$`, "m"));
+  await server.waitFor("stdout", new RegExp(`^ - Using curve: ${GNUTLS_GROUP[group]}$`, "m"));
   await server.waitFor("stdout", /^- Version: TLS1\.3$/m);
 }
 

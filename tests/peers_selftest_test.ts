@@ -69,7 +69,9 @@ Deno.test("harness: openssl s_server interactive mode: suite, group, data both w
     await server.waitFor("stdout", new RegExp(`^ping-${command}$`, "m"), { after: mark });
     if (command === "K") {
       // update_requested: the client answered with a KeyUpdate of its own.
-      await server.waitFor("stdout", /^<<< TLS 1\.3, Handshake \[length 0005\], KeyUpdate$/m, { after: mark });
+      await server.waitFor("stdout", /^<<< TLS 1\.3, Handshake \[length 0005\], KeyUpdate$/m, {
+        after: mark,
+      });
     }
   }
   conn.close();
@@ -108,7 +110,10 @@ Deno.test("harness: openssl s_server sees the alert of a client that refuses its
       } finally {
         conn.close();
       }
-      await server.waitFor("stdout", new RegExp(`^<<< TLS 1\\.3, Alert \\[length 0002\\], fatal ${c.alert}$`, "m"));
+      await server.waitFor(
+        "stdout",
+        new RegExp(`^<<< TLS 1\\.3, Alert \\[length 0002\\], fatal ${c.alert}$`, "m"),
+      );
       await server.waitFor("stdout", /^CONNECTION CLOSED$/m);
     });
   }
@@ -136,7 +141,11 @@ Deno.test("harness: gnutls-serv echo mode echoes 1 MiB of text lines", async () 
 Deno.test("harness: gnutls-serv http mode serves 1 MiB", async () => {
   const pki = await testPki();
   const data = randomPayload(MiB);
-  await using server = await startGnutlsServer({ cert: pki.leaves["RSA-2048"], mode: "http", httpData: data });
+  await using server = await startGnutlsServer({
+    cert: pki.leaves["RSA-2048"],
+    mode: "http",
+    httpData: data,
+  });
   using conn = await nativeConnect(server.port);
   const response = await httpGet(conn);
   assert.equal(response.status, 200);
@@ -157,7 +166,10 @@ for (const type of CERT_TYPES) {
 
 Deno.test("harness: Deno.listenTls: ALPN, and the server's errors are recorded", async () => {
   const pki = await testPki();
-  await using server = await startDenoServer({ cert: pki.leaves["ECDSA P-256"], alpnProtocols: ["h2", "http/1.1"] });
+  await using server = await startDenoServer({
+    cert: pki.leaves["ECDSA P-256"],
+    alpnProtocols: ["h2", "http/1.1"],
+  });
   {
     using conn = await Deno.connectTls({
       hostname: "127.0.0.1",
@@ -195,7 +207,12 @@ Deno.test("harness: Node tls.createServer echoes 1 MiB and reports what it negot
   await assertPeerClosesToo(conn);
   await server.waitFor("stdout", /"event":"secure"/);
   const secure = nodeEvents(server).find((e) => e.event === "secure");
-  assert.deepEqual(secure, { event: "secure", protocol: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", alpn: "http/1.1" });
+  assert.deepEqual(secure, {
+    event: "secure",
+    protocol: "TLSv1.3",
+    cipher: "TLS_AES_256_GCM_SHA384",
+    alpn: "http/1.1",
+  });
 });
 
 Deno.test("harness: peers are really stopped", async () => {
@@ -206,7 +223,10 @@ Deno.test("harness: peers are really stopped", async () => {
   for (const peer of [server, node, gnutls]) {
     await peer.stop();
     assert.equal(peer.exited, true);
-    await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: peer.port }), Deno.errors.ConnectionRefused);
+    await assert.rejects(
+      Deno.connect({ hostname: "127.0.0.1", port: peer.port }),
+      Deno.errors.ConnectionRefused,
+    );
     assert.throws(() => Deno.kill(-peer.pid, "SIGCONT")); // no process of the group is left
   }
 });
