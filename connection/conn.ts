@@ -11,6 +11,8 @@ import type { TlsHandshakeInfo } from "../handshake/context.ts";
 import type { TlsEngine } from "./engine.ts";
 import type { ByteTransport } from "./transport.ts";
 
+/** Bytes sealed per step of a large write: 16 full records in flight at once. */
+const WRITE_WINDOW = 16 * 16384;
 const UNKNOWN_ADDR: Deno.NetAddr = { transport: "tcp", hostname: "0.0.0.0", port: 0 };
 
 /**
@@ -171,13 +173,20 @@ export class TlsConn implements Deno.Conn {
   /** Encrypts and sends `p`; resolves to `p.length` once it has been handed to the transport. */
   async write(p: Uint8Array): Promise<number> {
     await this.handshake();
-    this.#engine.send(p);
-    try {
-      await this.#flush();
-    } catch (e) {
-      const error = this.#engine.abort(new TlsError(`transport write failed: ${(e as Error).message}`, { cause: e }));
-      this.#closeTransport();
-      throw error;
+    // A window of records is sealed at once (their AEAD calls overlap), then handed to the transport before
+    // the next window: memory stays bounded for any write size, and the transport's backpressure holds.
+    for (let offset = 0; offset < p.length || offset === 0; offset += WRITE_WINDOW) {
+      this.#engine.send(p.subarray(offset, Math.min(offset + WRITE_WINDOW, p.length)));
+      try {
+        await this.#flush();
+      } catch (e) {
+        const error = this.#engine.abort(
+          new TlsError(`transport write failed: ${(e as Error).message}`, { cause: e }),
+        );
+        this.#closeTransport();
+        throw error;
+      }
+      if (p.length === 0) break;
     }
     return p.length;
   }
