@@ -9,11 +9,25 @@
  * conn.close();
  * ```
  *
+ * @example
+ * ```ts ignore
+ * import { listenTls } from "@subtle/tls";
+ * const listener = listenTls({ port: 8443, cert: certPem, key: keyPem, clientAuth: "request", clientCaCerts: [caPem] });
+ * for await (const conn of listener) {
+ *   console.log((await conn.handshake()).peerCertificates.length);
+ *   conn.close();
+ * }
+ * ```
+ *
  * @module
  */
 
 export { connectTls, startTls } from "./connection/client.ts";
 export type { ConnectTlsOptions, StartTlsOptions, TlsVersion } from "./connection/client.ts";
+export { acceptTls } from "./connection/server.ts";
+export type { AcceptTlsOptions, ClientAuthMode, ServerCertificateOptions } from "./connection/server.ts";
+export { listenTls, TlsListener } from "./connection/listener.ts";
+export type { ListenTlsOptions } from "./connection/listener.ts";
 export { TlsConn } from "./connection/conn.ts";
 export type { StreamPair } from "./connection/transport.ts";
 export type { TlsHandshakeInfo } from "./handshake/context.ts";
@@ -23,8 +37,10 @@ export type { GroupName } from "./crypto/provider.ts";
 export type { PeerCertificate } from "./x509/verifier.ts";
 export {
   type AlertName,
-  CertificateVerificationError,
   type CertificateErrorCode,
+  CertificateVerificationError,
   TlsAlertError,
   TlsError,
 } from "./errors.ts";
+export { generateCertificate } from "./x509/generate.ts";
+export type { GenerateCertificateOptions, GeneratedCertificate } from "./x509/generate.ts";

@@ -8,25 +8,50 @@ import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
 import { webCrypto } from "../crypto/webcrypto.ts";
 import { TlsError } from "../errors.ts";
 import type { ClientConfig, VerifyPeer } from "../handshake/client_config.ts";
-import { type CipherSuiteName, TLS13_SUITES } from "../handshake/constants.ts";
+import type { CipherSuiteName } from "../handshake/constants.ts";
 import { createCertificateVerifier } from "../x509/verify.ts";
+import { toALabel } from "../x509/names.ts";
+import { mozillaTrustAnchors, systemTrustAnchors } from "../x509/trust_store.ts";
+import { loadCertifiedKey } from "./certificates.ts";
 import { TlsConn } from "./conn.ts";
 import { TlsEngine } from "./engine.ts";
 import { startClientHandshake } from "../handshake/client13_hello.ts";
+import {
+  checkVersions,
+  resolveAlpn,
+  resolveGroups,
+  resolveSuites,
+  splitPem,
+  type TlsVersion,
+} from "./options.ts";
 import { type StreamPair, toByteTransport } from "./transport.ts";
 
-/** A TLS protocol version name. */
-export type TlsVersion = "TLSv1.2" | "TLSv1.3";
+export type { TlsVersion } from "./options.ts";
 
 /** Options of `startTls` (and of `connectTls`, which adds `hostname` and `port`). */
 export interface StartTlsOptions {
   /**
    * The server name: sent as SNI and matched against the certificate. Defaults to `hostname`. An IP literal
-   * sends no SNI and is matched against the certificate's IP addresses.
+   * sends no SNI and is matched against the certificate's IP addresses. An internationalized name
+   * (`"bücher.example"`) is sent and matched in A-label form (`"xn--bcher-kva.example"`).
    */
   serverName?: string;
-  /** Trusted CA certificates in PEM form. Replaces the default trust store. */
+  /** Trusted CA certificates in PEM form. Replaces the default trust store; not with `trustStore`. */
   caCerts?: string[];
+  /**
+   * The trust store used when `caCerts` is not given:
+   * - `"mozilla"` (default): the Mozilla root store embedded in the library (from Debian's
+   *   `ca-certificates`, see `x509/mozilla_roots.ts`); needs no file access, so `--allow-net` suffices;
+   * - `"system"`: the operating system's CA bundle file (`/etc/ssl/certs/ca-certificates.crt`,
+   *   `/etc/pki/tls/certs/ca-bundle.crt` or `/etc/ssl/cert.pem`), read once per process; needs
+   *   `--allow-read` for it, and fails with a `TlsError` naming the files when none can be read.
+   *
+   * @example
+   * ```ts ignore
+   * const conn = await connectTls({ hostname: "intranet.example", port: 443, trustStore: "system" });
+   * ```
+   */
+  trustStore?: "mozilla" | "system";
   /** ALPN protocols to offer, in preference order (e.g. `["h2", "http/1.1"]`). */
   alpnProtocols?: string[];
   /**
@@ -46,6 +71,13 @@ export interface StartTlsOptions {
   groups?: GroupName[];
   /** Called with each NSS key-log line (for Wireshark). Handle with care: it carries the traffic secrets. */
   keyLog?: (line: string) => void;
+  /**
+   * The client certificate chain (PEM, leaf first), sent when the server asks for one with a
+   * CertificateRequest whose signature algorithms (and CA names, when it lists them) fit; with `key`.
+   */
+  cert?: string;
+  /** The private key of `cert` (PEM: PKCS #8, PKCS #1 or SEC 1). */
+  key?: string;
   /** Aborts the handshake. */
   signal?: AbortSignal;
 }
@@ -66,32 +98,9 @@ export interface ClientTestOptions {
   customizeClientHello?: ClientConfig["customizeClientHello"];
 }
 
-const DEFAULT_GROUPS: readonly GroupName[] = ["X25519MLKEM768", "X25519", "P-256", "P-384"];
-const ALL_GROUPS = new Set<GroupName>(DEFAULT_GROUPS);
-const SYSTEM_CA_FILES = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"];
-
 /** True for an IPv4 or IPv6 literal. */
 export function isIpLiteral(name: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || name.includes(":");
-}
-
-async function defaultTrustStore(): Promise<string[]> {
-  for (const file of SYSTEM_CA_FILES) {
-    try {
-      return [await Deno.readTextFile(file)];
-    } catch {
-      // try the next location
-    }
-  }
-  return [];
-}
-
-function splitPem(pems: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const pem of pems) {
-    out.push(...(pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []));
-  }
-  return out;
 }
 
 /** Checks and defaults the options into the handshake configuration. */
@@ -100,24 +109,9 @@ export async function resolveClientConfig(
   test: ClientTestOptions = {},
 ): Promise<ClientConfig> {
   const crypto = test.crypto ?? webCrypto;
-  const minVersion = options.minVersion ?? "TLSv1.3";
-  const maxVersion = options.maxVersion ?? "TLSv1.3";
-  if (maxVersion !== "TLSv1.3") {
-    throw new TlsError("TLS 1.2 is not supported yet: maxVersion must be \"TLSv1.3\"");
-  }
-  if (minVersion !== "TLSv1.3" && minVersion !== "TLSv1.2") throw new TlsError(`unknown minVersion ${minVersion}`);
-  const suites = options.cipherSuites
-    ? options.cipherSuites.map((name) => {
-      const suite = TLS13_SUITES.find((s) => s.name === name);
-      if (!suite) throw new TlsError(`unsupported cipher suite ${name}`);
-      return suite;
-    })
-    : TLS13_SUITES;
-  if (suites.length === 0) throw new TlsError("cipherSuites is empty");
-  const groups = options.groups ?? DEFAULT_GROUPS;
-  for (const g of groups) if (!ALL_GROUPS.has(g)) throw new TlsError(`unsupported group ${g}`);
-  if (groups.length === 0) throw new TlsError("groups is empty");
-  if (new Set(groups).size !== groups.length) throw new TlsError("groups has duplicates");
+  checkVersions(options.minVersion, options.maxVersion);
+  const suites = resolveSuites(options.cipherSuites);
+  const groups = resolveGroups(options.groups);
   // A share for the first group; with the hybrid first, a classical X25519 share beside it.
   const keyShareGroups = groups[0] === "X25519MLKEM768" && groups.includes("X25519")
     ? [groups[0], "X25519" as const]
@@ -125,15 +119,39 @@ export async function resolveClientConfig(
   let serverName = options.serverName ?? options.hostname ?? "127.0.0.1";
   if (serverName.startsWith("[") && serverName.endsWith("]")) serverName = serverName.slice(1, -1);
   if (serverName.length === 0) throw new TlsError("serverName is empty");
-  const alpnProtocols = options.alpnProtocols ?? [];
-  for (const p of alpnProtocols) {
-    if (p.length === 0 || p.length > 255) throw new TlsError(`ALPN protocol name of length ${p.length}`);
+  const alpnProtocols = resolveAlpn(options.alpnProtocols);
+  if ((options.cert === undefined) !== (options.key === undefined)) {
+    throw new TlsError("cert and key must be given together");
   }
-  const caCerts = splitPem(options.caCerts ?? await defaultTrustStore());
+  const clientCertificate = options.cert !== undefined && options.key !== undefined
+    ? await loadCertifiedKey(crypto, options.cert, options.key, "cert/key")
+    : undefined;
+  if (options.caCerts !== undefined && options.trustStore !== undefined) {
+    throw new TlsError("caCerts replaces the trust store: give caCerts or trustStore, not both");
+  }
+  if (
+    options.trustStore !== undefined && options.trustStore !== "mozilla" && options.trustStore !== "system"
+  ) {
+    throw new TlsError(`trustStore must be "mozilla" or "system", not ${JSON.stringify(options.trustStore)}`);
+  }
+  // The built-in stores are parsed once per process and shared; caCerts are the caller's own.
+  const caCerts = options.caCerts !== undefined
+    ? splitPem(options.caCerts)
+    : options.trustStore === "system"
+    ? await systemTrustAnchors()
+    : mozillaTrustAnchors();
+  let sni: string | undefined;
+  if (!isIpLiteral(serverName)) {
+    try {
+      sni = toALabel(serverName).replace(/\.$/, "");
+    } catch (e) {
+      throw new TlsError(`serverName: ${(e as Error).message}`);
+    }
+  }
   return {
     crypto,
     serverName,
-    sni: isIpLiteral(serverName) ? undefined : serverName.replace(/\.$/, ""),
+    sni,
     suites,
     groups,
     keyShareGroups,
@@ -141,6 +159,7 @@ export async function resolveClientConfig(
     verifier: createCertificateVerifier({ caCerts, crypto }),
     unsafelyIgnoreCertificateErrors: options.unsafelyIgnoreCertificateErrors ?? false,
     verifyPeer: options.verifyPeer,
+    clientCertificate,
     now: test.now ?? (() => new Date()),
     middleboxCompat: test.middleboxCompat ?? true,
     customizeClientHello: test.customizeClientHello,

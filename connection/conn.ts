@@ -16,7 +16,8 @@ const WRITE_WINDOW = 16 * 16384;
 const UNKNOWN_ADDR: Deno.NetAddr = { transport: "tcp", hostname: "0.0.0.0", port: 0 };
 
 /**
- * A TLS connection. It implements `Deno.Conn` (`read`, `write`, `close`, `closeWrite`, `readable`,
+ * A TLS connection, client or server side (from `connectTls`/`startTls`, or `listenTls`/`acceptTls`). It
+ * implements `Deno.Conn` (`read`, `write`, `close`, `closeWrite`, `readable`,
  * `writable`, …) and adds {@link TlsConn.handshake}.
  *
  * @example
@@ -38,7 +39,7 @@ export class TlsConn implements Deno.Conn {
   #readable: ReadableStream<Uint8Array<ArrayBuffer>> | undefined;
   #writable: WritableStream<Uint8Array<ArrayBufferLike>> | undefined;
 
-  /** @internal Use `connectTls` or `startTls`. */
+  /** @internal Use `connectTls`, `startTls`, `listenTls` or `acceptTls`. */
   constructor(engine: TlsEngine, transport: ByteTransport) {
     this.#engine = engine;
     this.#transport = transport;
@@ -87,7 +88,8 @@ export class TlsConn implements Deno.Conn {
         try {
           chunk = await this.#transport.read();
         } catch (e) {
-          this.#engine.abort(new TlsError(`transport read failed: ${(e as Error).message}`, { cause: e }));
+          const reason = e instanceof Error ? e.message : String(e);
+          this.#engine.abort(new TlsError(`transport read failed: ${reason}`, { cause: e }));
           throw this.#engine.error;
         }
         if (chunk === null) {

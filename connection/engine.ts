@@ -31,7 +31,10 @@ import { Tls13RecordProtection } from "../record/protection13.ts";
 /** How an engine is set up: its crypto, how its handshake begins, and its key log. */
 export interface EngineOptions {
   readonly crypto: CryptoProvider;
-  /** Starts the handshake (the client sends its ClientHello) and returns the first state. */
+  /**
+   * Starts the handshake and returns the first state: a client sends its ClientHello; a server sends nothing
+   * and returns the state that waits for one.
+   */
   readonly begin: (io: HandshakeIo) => Promise<HandshakeState>;
   /** Receives each NSS key-log line (without newline). */
   readonly keyLog?: (line: string) => void;
@@ -162,7 +165,9 @@ export class TlsEngine implements HandshakeIo {
   /** Queues application data, split into records of at most 2^14 bytes. */
   send(data: Uint8Array): void {
     this.#throwIfFailed();
-    if (this.#phase !== "connected" || !this.#write) throw new TlsError("cannot write: handshake not complete");
+    if (this.#phase !== "connected" || !this.#write) {
+      throw new TlsError("cannot write: handshake not complete");
+    }
     if (this.#sentClose) throw new TlsError("cannot write after close");
     for (let offset = 0; offset < data.length; offset += MAX_PLAINTEXT) {
       const chunk = data.subarray(offset, Math.min(offset + MAX_PLAINTEXT, data.length));
@@ -180,7 +185,9 @@ export class TlsEngine implements HandshakeIo {
   /** Sends a KeyUpdate and switches the write key; `requestPeerUpdate` asks the peer to do the same. */
   async updateKeys(requestPeerUpdate = false): Promise<void> {
     this.#throwIfFailed();
-    if (!(this.#state instanceof Connected)) throw new TlsError("cannot update keys before the handshake completes");
+    if (!(this.#state instanceof Connected)) {
+      throw new TlsError("cannot update keys before the handshake completes");
+    }
     await this.#state.updateWriteKey(this, requestPeerUpdate);
   }
 
@@ -264,11 +271,17 @@ export class TlsEngine implements HandshakeIo {
   async #processRecord(record: TlsRecord): Promise<void> {
     if (record.type === ContentType.change_cipher_spec) {
       // RFC 8446 §5: an unprotected CCS of value 1 during the handshake is dropped; anything else is fatal.
+      // It may only come after the first ClientHello was sent or received.
       if (
-        this.#phase !== "handshaking" || record.fragment.length !== 1 || record.fragment[0] !== 1 ||
+        this.#phase !== "handshaking" || !this.#clientRandom || record.fragment.length !== 1 ||
+        record.fragment[0] !== 1 ||
         ++this.#changeCipherSpecs > MAX_CHANGE_CIPHER_SPEC
       ) {
-        throw new TlsAlertError("unexpected_message", "local", "unexpected change_cipher_spec record (RFC 8446 §5)");
+        throw new TlsAlertError(
+          "unexpected_message",
+          "local",
+          "unexpected change_cipher_spec record (RFC 8446 §5)",
+        );
       }
       return;
     }
@@ -276,11 +289,19 @@ export class TlsEngine implements HandshakeIo {
     let content = record.fragment;
     if (this.#read) {
       if (type !== ContentType.application_data) {
-        throw new TlsAlertError("unexpected_message", "local", `unprotected record of type ${type} after keys are in use`);
+        throw new TlsAlertError(
+          "unexpected_message",
+          "local",
+          `unprotected record of type ${type} after keys are in use`,
+        );
       }
       ({ type, content } = await this.#read.open(record));
     } else if (type === ContentType.application_data) {
-      throw new TlsAlertError("unexpected_message", "local", "application data before the handshake keys (RFC 8446 §5)");
+      throw new TlsAlertError(
+        "unexpected_message",
+        "local",
+        "application data before the handshake keys (RFC 8446 §5)",
+      );
     }
     switch (type) {
       case ContentType.alert:
@@ -288,17 +309,29 @@ export class TlsEngine implements HandshakeIo {
       case ContentType.handshake:
         this.#reassembler.push(content);
         for (let m = this.#reassembler.next(); m; m = this.#reassembler.next()) {
-          if (!this.#state) throw new TlsAlertError("unexpected_message", "local", "handshake message before start");
-          if (m.type === HandshakeType.client_hello && !this.#clientRandom) this.#clientRandom = m.body.slice(2, 34);
+          if (!this.#state) {
+            throw new TlsAlertError("unexpected_message", "local", "handshake message before start");
+          }
+          if (m.type === HandshakeType.client_hello && !this.#clientRandom) {
+            this.#clientRandom = m.body.slice(2, 34);
+          }
           this.#state = await this.#state.handle(m, this);
         }
         return;
       case ContentType.application_data:
         if (this.#phase !== "connected") {
-          throw new TlsAlertError("unexpected_message", "local", "application data before the handshake completed");
+          throw new TlsAlertError(
+            "unexpected_message",
+            "local",
+            "application data before the handshake completed",
+          );
         }
         if (!this.#reassembler.empty) {
-          throw new TlsAlertError("unexpected_message", "local", "application data inside a handshake message (RFC 8446 §5.1)");
+          throw new TlsAlertError(
+            "unexpected_message",
+            "local",
+            "application data inside a handshake message (RFC 8446 §5.1)",
+          );
         }
         if (content.length === 0) {
           if (++this.#emptyRecords > MAX_EMPTY_RECORDS) {
@@ -311,7 +344,11 @@ export class TlsEngine implements HandshakeIo {
         this.#plaintext.push(content);
         return;
       default:
-        throw new TlsAlertError("unexpected_message", "local", `record of content type ${type} (RFC 8446 §5)`);
+        throw new TlsAlertError(
+          "unexpected_message",
+          "local",
+          `record of content type ${type} (RFC 8446 §5)`,
+        );
     }
   }
 
@@ -319,7 +356,11 @@ export class TlsEngine implements HandshakeIo {
     const alert = decodeAlert(content);
     if (alert.name === "close_notify") {
       if (this.#phase === "handshaking") {
-        throw new TlsAlertError("close_notify", "remote", "the peer closed the connection during the handshake");
+        throw new TlsAlertError(
+          "close_notify",
+          "remote",
+          "the peer closed the connection during the handshake",
+        );
       }
       this.#peerClosed = true;
       return;

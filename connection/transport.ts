@@ -81,7 +81,8 @@ export function toByteTransport(t: Deno.Conn | StreamPair): ByteTransport {
       if (closed) return;
       closed = true;
       reader.cancel().catch(() => {});
-      writer.abort().catch(() => {});
+      // Closing (not aborting) lets records already written, such as a final alert, reach the peer.
+      writer.close().catch(() => writer.abort().catch(() => {}));
     },
   };
 }

@@ -88,8 +88,25 @@ export interface SigningKey {
   sign(algorithm: SignatureAlgorithm, message: Uint8Array): Promise<Uint8Array>;
 }
 
+/**
+ * What a provider can do on the platform it runs on: the AEADs and key-exchange groups that work there, each in
+ * the library's order. In Deno every one works; in Chromium ChaCha20-Poly1305 and X25519MLKEM768 are missing.
+ */
+export interface CryptoCapabilities {
+  /** The AEADs that can seal and open. */
+  readonly aeads: readonly AeadName[];
+  /** The groups whose key exchange completes on both sides. */
+  readonly groups: readonly GroupName[];
+}
+
 /** Every cryptographic operation the protocol needs. */
 export interface CryptoProvider {
+  /**
+   * The AEADs and groups that work on this platform, found by trying each once, the first time this is
+   * called; later calls give the same promise. Options that name something missing can then be refused
+   * up front, and defaults can leave it out.
+   */
+  capabilities(): Promise<CryptoCapabilities>;
   /** `n` random bytes. */
   randomBytes(n: number): Uint8Array;
   hash(hash: HashName, data: Uint8Array): Promise<Uint8Array>;

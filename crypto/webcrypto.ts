@@ -6,8 +6,9 @@
  * @module
  */
 
-import type { CryptoProvider } from "./provider.ts";
+import type { CryptoCapabilities, CryptoProvider } from "./provider.ts";
 import { importAead } from "./aead.ts";
+import { detectCapabilities } from "./capabilities.ts";
 import { hash, hkdfExpand, hkdfExtract, hmac } from "./hash.ts";
 import { respondKeyExchange, startKeyExchange } from "./key_exchange.ts";
 import { verify } from "./signature.ts";
@@ -45,7 +46,13 @@ function systemRandom(n: number): Uint8Array {
  */
 export function createWebCryptoProvider(options: WebCryptoProviderOptions = {}): CryptoProvider {
   const random = options.random ?? systemRandom;
+  // Detected on first use, not at creation: importing the library costs no crypto calls.
+  let capabilities: Promise<CryptoCapabilities> | undefined;
   return Object.freeze({
+    capabilities(): Promise<CryptoCapabilities> {
+      capabilities ??= detectCapabilities();
+      return capabilities;
+    },
     randomBytes(n: number): Uint8Array {
       if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`randomBytes: bad length ${n}`);
       const bytes = random(n);

@@ -18,8 +18,8 @@ import {
   nameOf,
   ProtocolVersion,
   PskKeyExchangeMode,
-  type Tls13Suite,
   TLS13_SIGNATURE_SCHEMES,
+  type Tls13Suite,
   tls13SuiteByCode,
 } from "./constants.ts";
 import type { HandshakeIo, HandshakeState } from "./context.ts";
@@ -63,22 +63,42 @@ export interface ClientHelloState {
   readonly sentChangeCipherSpec: boolean;
 }
 
-function extensionsFor(config: ClientConfig, keyShares: readonly KeyExchange[], cookie?: Uint8Array): Extension[] {
+function extensionsFor(
+  config: ClientConfig,
+  keyShares: readonly KeyExchange[],
+  cookie?: Uint8Array,
+): Extension[] {
   const exts: Extension[] = [];
-  if (config.sni !== undefined) exts.push({ type: ExtensionType.server_name, data: encodeServerName(config.sni) });
+  if (config.sni !== undefined) {
+    exts.push({ type: ExtensionType.server_name, data: encodeServerName(config.sni) });
+  }
   exts.push(
     { type: ExtensionType.supported_versions, data: encodeSupportedVersionsClient([ProtocolVersion.TLS13]) },
-    { type: ExtensionType.supported_groups, data: encodeSupportedGroups(config.groups.map((g) => GROUP_CODES[g])) },
+    {
+      type: ExtensionType.supported_groups,
+      data: encodeSupportedGroups(config.groups.map((g) => GROUP_CODES[g])),
+    },
     {
       type: ExtensionType.key_share,
-      data: encodeKeyShareClient(keyShares.map((k) => ({ group: GROUP_CODES[k.group], keyExchange: k.publicKey }))),
+      data: encodeKeyShareClient(
+        keyShares.map((k) => ({ group: GROUP_CODES[k.group], keyExchange: k.publicKey })),
+      ),
     },
     { type: ExtensionType.signature_algorithms, data: encodeSignatureAlgorithms(TLS13_SIGNATURE_SCHEMES) },
-    { type: ExtensionType.signature_algorithms_cert, data: encodeSignatureAlgorithms(CERT_SIGNATURE_SCHEMES) },
-    { type: ExtensionType.psk_key_exchange_modes, data: encodePskKeyExchangeModes([PskKeyExchangeMode.psk_dhe_ke]) },
+    {
+      type: ExtensionType.signature_algorithms_cert,
+      data: encodeSignatureAlgorithms(CERT_SIGNATURE_SCHEMES),
+    },
+    {
+      type: ExtensionType.psk_key_exchange_modes,
+      data: encodePskKeyExchangeModes([PskKeyExchangeMode.psk_dhe_ke]),
+    },
   );
   if (config.alpnProtocols.length > 0) {
-    exts.push({ type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn(config.alpnProtocols) });
+    exts.push({
+      type: ExtensionType.application_layer_protocol_negotiation,
+      data: encodeAlpn(config.alpnProtocols),
+    });
   }
   if (cookie) exts.push({ type: ExtensionType.cookie, data: encodeCookie(cookie) });
   return exts;
@@ -142,14 +162,23 @@ function checkHelloCommon(sh: ServerHello, s: ClientHelloState, what: string): T
     abort("illegal_parameter", `${what} legacy_version is not 0x0303 (RFC 8446 §4.1.3)`);
   }
   if (!equal(sh.legacySessionIdEcho, s.clientHello.legacySessionId)) {
-    abort("illegal_parameter", `${what} legacy_session_id_echo differs from the ClientHello's (RFC 8446 §4.1.3)`);
+    abort(
+      "illegal_parameter",
+      `${what} legacy_session_id_echo differs from the ClientHello's (RFC 8446 §4.1.3)`,
+    );
   }
   const suite = tls13SuiteByCode(sh.cipherSuite);
   if (!suite || !s.clientHello.cipherSuites.includes(sh.cipherSuite)) {
-    abort("illegal_parameter", `${what} selected cipher suite 0x${sh.cipherSuite.toString(16)} that was not offered`);
+    abort(
+      "illegal_parameter",
+      `${what} selected cipher suite 0x${sh.cipherSuite.toString(16)} that was not offered`,
+    );
   }
   if (sh.legacyCompressionMethod !== 0) {
-    abort("illegal_parameter", `${what} selected compression method ${sh.legacyCompressionMethod} (RFC 8446 §4.1.3)`);
+    abort(
+      "illegal_parameter",
+      `${what} selected compression method ${sh.legacyCompressionMethod} (RFC 8446 §4.1.3)`,
+    );
   }
   return suite;
 }
@@ -173,7 +202,10 @@ export class ExpectServerHello implements HandshakeState {
     const suite = checkHelloCommon(sh, s, "ServerHello");
     checkExtensions(sh.extensions, s.offered, SERVER_HELLO_EXTENSIONS, "ServerHello");
     if (this.retry && this.retry.suite.code !== suite.code) {
-      abort("illegal_parameter", "ServerHello cipher suite differs from the HelloRetryRequest's (RFC 8446 §4.1.4)");
+      abort(
+        "illegal_parameter",
+        "ServerHello cipher suite differs from the HelloRetryRequest's (RFC 8446 §4.1.4)",
+      );
     }
     if (findExtension(sh.extensions, ExtensionType.pre_shared_key) !== undefined) {
       abort("unsupported_extension", "ServerHello accepted a pre_shared_key that was not offered");
@@ -184,13 +216,18 @@ export class ExpectServerHello implements HandshakeState {
     const group = groupByCode(entry.group);
     const exchange = group && s.keyShares.get(group);
     if (!group || !exchange) {
-      abort("illegal_parameter", `ServerHello key_share is for group ${nameOf(GROUP_CODES, entry.group)}, for which no share was sent`);
+      abort(
+        "illegal_parameter",
+        `ServerHello key_share is for group ${nameOf(GROUP_CODES, entry.group)}, for which no share was sent`,
+      );
     }
     let shared: Uint8Array;
     try {
       shared = await exchange.complete(entry.keyExchange);
     } catch (e) {
-      if (e instanceof CryptoInputError) abort("illegal_parameter", `ServerHello key_share is invalid: ${e.message}`);
+      if (e instanceof CryptoInputError) {
+        abort("illegal_parameter", `ServerHello key_share is invalid: ${e.message}`);
+      }
       throw e;
     }
     const { crypto } = io;
@@ -215,7 +252,13 @@ export class ExpectServerHello implements HandshakeState {
     const { s } = this;
     if (this.retry) abort("unexpected_message", "a second HelloRetryRequest (RFC 8446 §4.1.4)");
     const suite = checkHelloCommon(hrr, s, "HelloRetryRequest");
-    checkExtensions(hrr.extensions, s.offered, HRR_EXTENSIONS, "HelloRetryRequest");
+    // RFC 8446 §4.2: the cookie is the one extension a HelloRetryRequest may send unsolicited.
+    checkExtensions(
+      hrr.extensions,
+      new Set([...s.offered, ExtensionType.cookie]),
+      HRR_EXTENSIONS,
+      "HelloRetryRequest",
+    );
     const shareData = findExtension(hrr.extensions, ExtensionType.key_share);
     const cookieData = findExtension(hrr.extensions, ExtensionType.cookie);
     let group: GroupName | undefined;
@@ -223,10 +266,16 @@ export class ExpectServerHello implements HandshakeState {
       const code = decodeKeyShareHrr(shareData);
       group = groupByCode(code);
       if (!group || !s.config.groups.includes(group)) {
-        abort("illegal_parameter", `HelloRetryRequest selected group ${nameOf(GROUP_CODES, code)}, which was not offered`);
+        abort(
+          "illegal_parameter",
+          `HelloRetryRequest selected group ${nameOf(GROUP_CODES, code)}, which was not offered`,
+        );
       }
       if (s.keyShares.has(group)) {
-        abort("illegal_parameter", `HelloRetryRequest selected ${group}, for which a share was already sent (RFC 8446 §4.2.8)`);
+        abort(
+          "illegal_parameter",
+          `HelloRetryRequest selected ${group}, for which a share was already sent (RFC 8446 §4.2.8)`,
+        );
       }
     }
     const cookie = cookieData === undefined ? undefined : decodeCookie(cookieData);

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { concat, constantTimeEqual, utf8 } from "../bytes.ts";
+import { concat, constantTimeEqual, equal, utf8 } from "../bytes.ts";
 import type { GroupName, PublicKeyInfo } from "../crypto/provider.ts";
 import { CertificateVerificationError } from "../errors.ts";
 import type { PeerCertificate, VerifiedChain } from "../x509/verifier.ts";
@@ -18,11 +18,11 @@ import {
   nameOf,
   SCHEMES,
   SignatureScheme,
-  type Tls13Suite,
   TLS13_SIGNATURE_SCHEMES,
+  type Tls13Suite,
 } from "./constants.ts";
 import type { HandshakeIo, HandshakeState } from "./context.ts";
-import { decodeAlpn, decodeServerName, decodeSignatureAlgorithms } from "./extensions.ts";
+import { decodeAlpn, decodeCertificateAuthorities, decodeSignatureAlgorithms } from "./extensions.ts";
 import {
   type CertificateRequest,
   decodeCertificate,
@@ -31,11 +31,14 @@ import {
   decodeEncryptedExtensions,
   decodeFinished,
   encodeCertificate,
+  encodeCertificateVerify,
   encodeFinished,
   encodeHandshake,
   type HandshakeMessage,
 } from "./messages.ts";
 import type { ClientHelloState } from "./client13_hello.ts";
+import { type CertifiedKey, selectSignatureScheme } from "./certified_key.ts";
+import type { Transcript } from "./transcript.ts";
 import { abort, checkExtensions, findExtension } from "./checks.ts";
 import { Connected } from "./connected13.ts";
 
@@ -91,7 +94,10 @@ export class ExpectEncryptedExtensions implements HandshakeState {
     if (alpn !== undefined) {
       const list = decodeAlpn(alpn);
       if (list.length !== 1 || !this.k.hello.config.alpnProtocols.includes(list[0])) {
-        abort("illegal_parameter", "EncryptedExtensions ALPN is not exactly one of the offered protocols (RFC 7301 §3.1)");
+        abort(
+          "illegal_parameter",
+          "EncryptedExtensions ALPN is not exactly one of the offered protocols (RFC 7301 §3.1)",
+        );
       }
       alpnProtocol = list[0];
     }
@@ -105,18 +111,23 @@ class ExpectCertificateOrRequest implements HandshakeState {
   readonly name = "ExpectCertificateOrCertificateRequest";
   constructor(private readonly n: Negotiated) {}
 
-  handle(m: HandshakeMessage, io: HandshakeIo): Promise<HandshakeState> {
-    if (m.type === HandshakeType.certificate) return new ExpectCertificate(this.n, undefined).handle(m, io);
+  handle(m: HandshakeMessage): Promise<HandshakeState> {
+    if (m.type === HandshakeType.certificate) return new ExpectCertificate(this.n, undefined).handle(m);
     if (m.type !== HandshakeType.certificate_request) unexpected(m, "Certificate or CertificateRequest");
     const request = decodeCertificateRequest(m.body);
     if (request.certificateRequestContext.length !== 0) {
-      abort("illegal_parameter", "CertificateRequest in the handshake has a non-empty context (RFC 8446 §4.3.2)");
+      abort(
+        "illegal_parameter",
+        "CertificateRequest in the handshake has a non-empty context (RFC 8446 §4.3.2)",
+      );
     }
     const sigAlgs = findExtension(request.extensions, ExtensionType.signature_algorithms);
     if (sigAlgs === undefined) {
       abort("missing_extension", "CertificateRequest has no signature_algorithms (RFC 8446 §4.3.2)");
     }
     decodeSignatureAlgorithms(sigAlgs);
+    const authorities = findExtension(request.extensions, ExtensionType.certificate_authorities);
+    if (authorities !== undefined) decodeCertificateAuthorities(authorities);
     this.n.hello.transcript.add(m.raw);
     return Promise.resolve(new ExpectCertificate(this.n, request));
   }
@@ -127,18 +138,23 @@ class ExpectCertificate implements HandshakeState {
   readonly name = "ExpectCertificate";
   constructor(private readonly n: Negotiated, private readonly request: CertificateRequest | undefined) {}
 
-  async handle(m: HandshakeMessage, io: HandshakeIo): Promise<HandshakeState> {
+  async handle(m: HandshakeMessage): Promise<HandshakeState> {
     if (m.type !== HandshakeType.certificate) unexpected(m, "Certificate");
     const { config } = this.n.hello;
     const cert = decodeCertificate(m.body);
     if (cert.certificateRequestContext.length !== 0) {
       abort("illegal_parameter", "server Certificate has a non-empty request context (RFC 8446 §4.4.2)");
     }
-    if (cert.certificateList.length === 0) abort("decode_error", "server sent no certificate (RFC 8446 §4.4.2.4)");
+    if (cert.certificateList.length === 0) {
+      abort("decode_error", "server sent no certificate (RFC 8446 §4.4.2.4)");
+    }
     for (const entry of cert.certificateList) {
       // We offer neither status_request nor signed_certificate_timestamp, so no entry may carry extensions.
       if (entry.extensions.length > 0) {
-        abort("unsupported_extension", "CertificateEntry carries an extension that was not offered (RFC 8446 §4.4.2)");
+        abort(
+          "unsupported_extension",
+          "CertificateEntry carries an extension that was not offered (RFC 8446 §4.4.2)",
+        );
       }
     }
     const chain = cert.certificateList.map((e) => e.certData);
@@ -147,12 +163,19 @@ class ExpectCertificate implements HandshakeState {
       described = chain.map((der) => config.verifier.describe(der));
     } catch (e) {
       if (e instanceof CertificateVerificationError) throw e;
-      throw new CertificateVerificationError("malformed", `cannot parse the server certificate: ${(e as Error).message}`);
+      throw new CertificateVerificationError(
+        "malformed",
+        `cannot parse the server certificate: ${(e as Error).message}`,
+      );
     }
     let verified: VerifiedChain | undefined;
     let ignored: CertificateVerificationError | undefined;
     try {
-      verified = await config.verifier.verifyServer({ chain, serverName: config.serverName, now: config.now() });
+      verified = await config.verifier.verifyServer({
+        chain,
+        serverName: config.serverName,
+        now: config.now(),
+      });
     } catch (e) {
       if (!(e instanceof CertificateVerificationError) || !config.unsafelyIgnoreCertificateErrors) throw e;
       ignored = e;
@@ -194,11 +217,17 @@ class ExpectCertificateVerify implements HandshakeState {
     const cv = decodeCertificateVerify(m.body);
     const scheme = SCHEMES[cv.algorithm];
     if (!scheme || !scheme.tls13 || !TLS13_SIGNATURE_SCHEMES.includes(cv.algorithm)) {
-      abort("illegal_parameter", `CertificateVerify uses ${nameOf(SignatureScheme, cv.algorithm)}, which was not offered`);
+      abort(
+        "illegal_parameter",
+        `CertificateVerify uses ${nameOf(SignatureScheme, cv.algorithm)}, which was not offered`,
+      );
     }
     const key = this.identity.publicKey;
     if (scheme.keyType !== key.keyType) {
-      abort("illegal_parameter", `CertificateVerify scheme ${nameOf(SignatureScheme, cv.algorithm)} does not fit a ${key.keyType} key`);
+      abort(
+        "illegal_parameter",
+        `CertificateVerify scheme ${nameOf(SignatureScheme, cv.algorithm)} does not fit a ${key.keyType} key`,
+      );
     }
     const content = certificateVerifyContent("server", await hello.transcript.hash(io.crypto, suite.hash));
     if (!(await io.crypto.verify(scheme.algorithm, key, content, cv.signature))) {
@@ -227,6 +256,61 @@ class ExpectCertificateVerify implements HandshakeState {
   }
 }
 
+/**
+ * The client certificate that answers `request`, with the scheme to sign with: only when the key can sign
+ * with a scheme of the request's signature_algorithms and, when the request lists certificate_authorities,
+ * a certificate of the chain was issued by one of them (RFC 8446 §4.3.2, §4.4.2.3).
+ */
+function chooseClientCertificate(
+  request: CertificateRequest,
+  certified: CertifiedKey | undefined,
+): { certified: CertifiedKey; scheme: number } | undefined {
+  if (!certified) return undefined;
+  const scheme = selectSignatureScheme(
+    certified,
+    decodeSignatureAlgorithms(findExtension(request.extensions, ExtensionType.signature_algorithms)!),
+  );
+  if (scheme === undefined) return undefined;
+  const authorities = findExtension(request.extensions, ExtensionType.certificate_authorities);
+  if (authorities !== undefined) {
+    const names = decodeCertificateAuthorities(authorities);
+    if (!certified.issuers.some((issuer) => names.some((name) => equal(name, issuer)))) return undefined;
+  }
+  return { certified, scheme };
+}
+
+/**
+ * Sends the client's Certificate — empty when no configured certificate fits the request — and, with a
+ * certificate, its CertificateVerify (RFC 8446 §4.4.2, §4.4.3).
+ */
+async function sendClientCertificate(
+  request: CertificateRequest,
+  configured: CertifiedKey | undefined,
+  transcript: Transcript,
+  io: HandshakeIo,
+  suite: Tls13Suite,
+): Promise<void> {
+  const chosen = chooseClientCertificate(request, configured);
+  const certificate = encodeHandshake(
+    HandshakeType.certificate,
+    encodeCertificate({
+      certificateRequestContext: request.certificateRequestContext,
+      certificateList: (chosen?.certified.chain ?? []).map((certData) => ({ certData, extensions: [] })),
+    }),
+  );
+  transcript.add(certificate);
+  io.sendHandshake(certificate);
+  if (!chosen) return;
+  const content = certificateVerifyContent("client", await transcript.hash(io.crypto, suite.hash));
+  const signature = await chosen.certified.key.sign(SCHEMES[chosen.scheme].algorithm, content);
+  const verify = encodeHandshake(
+    HandshakeType.certificate_verify,
+    encodeCertificateVerify({ algorithm: chosen.scheme, signature }),
+  );
+  transcript.add(verify);
+  io.sendHandshake(verify);
+}
+
 /** Waits for the server's Finished, then sends the client's second flight (RFC 8446 §4.4.4). */
 class ExpectFinished implements HandshakeState {
   readonly name = "ExpectFinished";
@@ -242,7 +326,12 @@ class ExpectFinished implements HandshakeState {
     const { crypto } = io;
     const { transcript, config } = hello;
     const finished = decodeFinished(m.body, suite.hashLength);
-    const expected = await finishedVerifyData(crypto, suite, secrets.server, await transcript.hash(crypto, suite.hash));
+    const expected = await finishedVerifyData(
+      crypto,
+      suite,
+      secrets.server,
+      await transcript.hash(crypto, suite.hash),
+    );
     if (!constantTimeEqual(finished.verifyData, expected)) {
       abort("decrypt_error", "server Finished does not verify (RFC 8446 §4.4.4)");
     }
@@ -256,15 +345,14 @@ class ExpectFinished implements HandshakeState {
 
     if (config.middleboxCompat && !hello.sentChangeCipherSpec) io.sendChangeCipherSpec();
     if (this.request) {
-      // No client certificate is configured: an empty Certificate (RFC 8446 §4.4.2).
-      const certificate = encodeHandshake(
-        HandshakeType.certificate,
-        encodeCertificate({ certificateRequestContext: this.request.certificateRequestContext, certificateList: [] }),
-      );
-      transcript.add(certificate);
-      io.sendHandshake(certificate);
+      await sendClientCertificate(this.request, config.clientCertificate, transcript, io, suite);
     }
-    const verifyData = await finishedVerifyData(crypto, suite, secrets.client, await transcript.hash(crypto, suite.hash));
+    const verifyData = await finishedVerifyData(
+      crypto,
+      suite,
+      secrets.client,
+      await transcript.hash(crypto, suite.hash),
+    );
     const clientFinished = encodeHandshake(HandshakeType.finished, encodeFinished({ verifyData }));
     transcript.add(clientFinished);
     await io.setWriteSecret(suite, app.client, clientFinished);

@@ -8,6 +8,7 @@
 import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
 import type { CertificateErrorCode } from "../errors.ts";
 import type { CertificateVerifier, PeerCertificate } from "../x509/verifier.ts";
+import type { CertifiedKey } from "./certified_key.ts";
 import type { Tls13Suite } from "./constants.ts";
 import type { ClientHello } from "./messages.ts";
 
@@ -41,6 +42,8 @@ export interface ClientConfig {
   readonly verifier: CertificateVerifier;
   readonly unsafelyIgnoreCertificateErrors: boolean;
   readonly verifyPeer?: VerifyPeer;
+  /** The client certificate and key, offered when the server sends a CertificateRequest. */
+  readonly clientCertificate?: CertifiedKey;
   /** The clock for certificate validity. */
   readonly now: () => Date;
   /** Send a legacy session id and a ChangeCipherSpec (RFC 8446 §D.4). */

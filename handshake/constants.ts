@@ -291,3 +291,88 @@ export function nameOf(registry: Readonly<Record<string, number>>, code: number)
   for (const [k, v] of Object.entries(registry)) if (v === code) return k;
   return `0x${code.toString(16).padStart(4, "0")}`;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// TLS 1.2 (RFC 5246, RFC 5288, RFC 5289, RFC 7905, RFC 8422)
+
+/** TLS 1.2 cipher suites this library implements (IANA "TLS Cipher Suites"). */
+export const Tls12CipherSuite = {
+  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: 0xc02b,
+  TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: 0xc02c,
+  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: 0xcca9,
+  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: 0xc02f,
+  TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: 0xc030,
+  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: 0xcca8,
+  TLS_RSA_WITH_AES_128_GCM_SHA256: 0x009c,
+  TLS_RSA_WITH_AES_256_GCM_SHA384: 0x009d,
+} as const;
+/** IANA name of a TLS 1.2 suite of {@link Tls12CipherSuite}. */
+export type Tls12CipherSuiteName = keyof typeof Tls12CipherSuite;
+
+/** Signalling suite value for secure renegotiation support (RFC 5746 §3.3). */
+export const TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;
+/** Signalling suite value of a fallback retry (RFC 7507 §2). */
+export const TLS_FALLBACK_SCSV = 0x5600;
+
+/**
+ * A TLS 1.2 AEAD cipher suite: how its key is exchanged and authenticated, its AEAD and the PRF hash
+ * (RFC 5246 §6.3, §A.6). For AES-GCM the key block gives a 4-byte implicit salt and each record carries an
+ * 8-byte explicit nonce (RFC 5288 §3); for ChaCha20-Poly1305 the key block gives the whole 12-byte IV and
+ * records carry no nonce (RFC 7905 §2).
+ */
+export interface Tls12Suite {
+  /** IANA name. */
+  readonly name: Tls12CipherSuiteName;
+  /** The two-byte code. */
+  readonly code: number;
+  /** ECDHE signed with an ECDSA (or EdDSA) or an RSA certificate, or RSA key transport. */
+  readonly keyExchange: "ECDHE_ECDSA" | "ECDHE_RSA" | "RSA";
+  /** The record AEAD. */
+  readonly aead: AeadName;
+  /** enc_key_length in bytes. */
+  readonly keyLength: number;
+  /** fixed_iv_length in bytes: 4 for AES-GCM, 12 for ChaCha20-Poly1305. */
+  readonly fixedIvLength: 4 | 12;
+  /** record_iv_length (explicit nonce) in bytes: 8 for AES-GCM, 0 for ChaCha20-Poly1305. */
+  readonly recordIvLength: 8 | 0;
+  /** The PRF hash (also the hash of the Finished transcript and the EMS session hash). */
+  readonly hash: HashName;
+}
+
+function tls12Suite(
+  name: Tls12CipherSuiteName,
+  keyExchange: Tls12Suite["keyExchange"],
+  aead: AeadName,
+): Tls12Suite {
+  const gcm = aead !== "ChaCha20-Poly1305";
+  return {
+    name,
+    code: Tls12CipherSuite[name],
+    keyExchange,
+    aead,
+    keyLength: aead === "AES-128-GCM" ? 16 : 32,
+    fixedIvLength: gcm ? 4 : 12,
+    recordIvLength: gcm ? 8 : 0,
+    hash: name.endsWith("SHA384") ? "SHA-384" : "SHA-256",
+  };
+}
+
+/**
+ * The TLS 1.2 suites, in default preference order. The two `TLS_RSA_*` suites (static RSA key transport, no
+ * forward secrecy) are only ever offered when named explicitly.
+ */
+export const TLS12_SUITES: readonly Tls12Suite[] = [
+  tls12Suite("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE_ECDSA", "AES-128-GCM"),
+  tls12Suite("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE_ECDSA", "AES-256-GCM"),
+  tls12Suite("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE_ECDSA", "ChaCha20-Poly1305"),
+  tls12Suite("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE_RSA", "AES-128-GCM"),
+  tls12Suite("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "ECDHE_RSA", "AES-256-GCM"),
+  tls12Suite("TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE_RSA", "ChaCha20-Poly1305"),
+  tls12Suite("TLS_RSA_WITH_AES_128_GCM_SHA256", "RSA", "AES-128-GCM"),
+  tls12Suite("TLS_RSA_WITH_AES_256_GCM_SHA384", "RSA", "AES-256-GCM"),
+];
+
+/** The TLS 1.2 suite with code `code`, if implemented. */
+export function tls12SuiteByCode(code: number): Tls12Suite | undefined {
+  return TLS12_SUITES.find((s) => s.code === code);
+}

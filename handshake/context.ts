@@ -20,9 +20,12 @@ export interface TlsHandshakeInfo {
   readonly group: string | null;
   /** The ALPN protocol the peers agreed on, or `null`. */
   readonly alpnProtocol: string | null;
-  /** The server name the client asked for (SNI), or `null` when none was sent. */
+  /** The server name the client asked for (SNI), or `null` when none was sent — on either side. */
   readonly serverName: string | null;
-  /** The peer's certificates, leaf first, as it sent them. */
+  /**
+   * The peer's certificates, leaf first, as it sent them: on a client the server's chain; on a server the
+   * client's chain, empty when the server did not ask for one or the client sent none.
+   */
   readonly peerCertificates: readonly PeerCertificate[];
   /** Whether the session was resumed from a ticket. */
   readonly resumed: boolean;

@@ -339,3 +339,43 @@ export function decodePskKeyExchangeModes(data: Uint8Array): number[] {
     (r) => Array.from(r.vector(1, "PskKeyExchangeModes.ke_modes", 1, 0xff)),
   );
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// certificate_authorities (RFC 8446 §4.2.4)
+
+/**
+ * certificate_authorities (RFC 8446 §4.2.4): `DistinguishedName authorities<3..2^16-1>`, each
+ * `opaque DistinguishedName<1..2^16-1>` holding a DER X.501 Name.
+ */
+export function encodeCertificateAuthorities(names: readonly Uint8Array[]): Uint8Array {
+  const w = new Writer(2 + names.reduce((n, d) => n + 2 + d.length, 0));
+  w.vector(2, (list) => {
+    for (const name of names) {
+      checkLength("DistinguishedName", name.length, 1, 0xffff);
+      list.opaque(2, name);
+    }
+  });
+  const out = w.finish();
+  checkLength("CertificateAuthoritiesExtension.authorities", out.length - 2, 3, 0xffff);
+  return out;
+}
+
+/** Decodes certificate_authorities into the DER Names it lists (copies). */
+export function decodeCertificateAuthorities(data: Uint8Array): Uint8Array[] {
+  return decodeAll(
+    data,
+    "certificate_authorities",
+    (r) =>
+      r.sub(
+        2,
+        "CertificateAuthoritiesExtension.authorities",
+        (list) => {
+          const out: Uint8Array[] = [];
+          while (list.remaining > 0) out.push(list.vector(2, "DistinguishedName", 1, 0xffff).slice());
+          return out;
+        },
+        3,
+        0xffff,
+      ),
+  );
+}

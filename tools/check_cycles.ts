@@ -27,7 +27,12 @@ function layerOf(file: string): string {
 }
 
 async function listFiles(): Promise<string[]> {
-  const files = [join(root, "mod.ts"), join(root, "bytes.ts"), join(root, "errors.ts"), join(root, "deps.ts")];
+  const files = [
+    join(root, "mod.ts"),
+    join(root, "bytes.ts"),
+    join(root, "errors.ts"),
+    join(root, "deps.ts"),
+  ];
   for (const dir of LIBRARY_DIRS) {
     for await (const entry of Deno.readDir(join(root, dir))) {
       if (entry.isFile && entry.name.endsWith(".ts")) files.push(join(root, dir, entry.name));
@@ -65,7 +70,9 @@ for (const file of files) {
   }
   const allowed = ALLOWED[layer];
   if (!allowed) continue;
-  for (const imp of runtimeImports(source).concat([...source.matchAll(/from\s+"(\.[^"]+)"/g)].map((m) => m[1]))) {
+  for (
+    const imp of runtimeImports(source).concat([...source.matchAll(/from\s+"(\.[^"]+)"/g)].map((m) => m[1]))
+  ) {
     const target = layerOf(join(dirname(file), imp));
     if (target !== "" && !allowed.includes(target)) {
       problems.push(`${relative(root, file)} (${layer}) imports ${imp} (${target})`);

@@ -19,6 +19,12 @@ import { childrenOf, contextTag, DerReader, Tag } from "./_der.ts";
 import { decodePublicKey, decodeSignatureAlgorithm } from "./_algorithms.ts";
 import { formatName } from "./_dn.ts";
 import { formatIpAddress, type SubjectAltName } from "./names.ts";
+import {
+  decodeNameConstraints,
+  GENERAL_NAME_FORMS,
+  type NameConstraints,
+  type OtherNameForm,
+} from "./name_constraints.ts";
 
 /** Object identifiers of the extensions this library understands (RFC 5280 §4.2.1). */
 export const ExtensionOid = {
@@ -28,6 +34,7 @@ export const ExtensionOid = {
   basicConstraints: "2.5.29.19",
   authorityKeyIdentifier: "2.5.29.35",
   extKeyUsage: "2.5.29.37",
+  nameConstraints: "2.5.29.30",
 } as const;
 
 /** Key purposes of the extended key usage extension (RFC 5280 §4.2.1.12). */
@@ -99,6 +106,13 @@ export interface ParsedCertificate {
   readonly signature: Uint8Array;
   /** DNS names and IP addresses of the subjectAltName extension, in certificate order. */
   readonly subjectAltNames: readonly SubjectAltName[];
+  /**
+   * The forms of the other subjectAltName entries (rfc822Name, uniformResourceIdentifier, …), which are not
+   * used for matching but must be refused under name constraints of their form (RFC 5280 §4.2.1.10).
+   */
+  readonly otherSubjectAltNameForms: readonly OtherNameForm[];
+  /** The name constraints extension, when present (RFC 5280 §4.2.1.10). */
+  readonly nameConstraints?: NameConstraints;
   /** The basic constraints extension, when present. */
   readonly basicConstraints?: BasicConstraints;
   /** The key usage bits that are set, when the extension is present. */
@@ -142,8 +156,11 @@ function decodeTime(reader: DerReader, what: string): Date {
   return date;
 }
 
-/** The subjectAltName extension (RFC 5280 §4.2.1.6): dNSName and iPAddress entries; others are skipped. */
-function decodeSubjectAltName(value: Uint8Array): SubjectAltName[] {
+/**
+ * The subjectAltName extension (RFC 5280 §4.2.1.6): dNSName and iPAddress entries; of the others only the
+ * form is kept, in `otherForms`.
+ */
+function decodeSubjectAltName(value: Uint8Array, otherForms: OtherNameForm[]): SubjectAltName[] {
   const outer = new DerReader(value);
   const names = childrenOf(outer.read(Tag.SEQUENCE, "subjectAltName"));
   outer.expectEnd("subjectAltName");
@@ -159,6 +176,10 @@ function decodeSubjectAltName(value: Uint8Array): SubjectAltName[] {
         throw new Malformed(`iPAddress of ${name.value.length} bytes`);
       }
       out.push({ type: "ip", value: formatIpAddress(name.value), bytes: name.value.slice() });
+    } else {
+      const form = GENERAL_NAME_FORMS[name.tag & 0x1f];
+      if ((name.tag & 0xc0) !== 0x80 || form === undefined) throw new Malformed("not a GeneralName");
+      if (!otherForms.includes(form as OtherNameForm)) otherForms.push(form as OtherNameForm);
     }
   }
   return out;
@@ -211,7 +232,7 @@ function decodeExtensions(
     const value = new Uint8Array(ext.extnValue.buffer);
     switch (ext.extnID) {
       case ExtensionOid.subjectAltName:
-        cert.subjectAltNames = decodeSubjectAltName(value);
+        cert.subjectAltNames = decodeSubjectAltName(value, cert.otherSubjectAltNameForms as OtherNameForm[]);
         break;
       case ExtensionOid.basicConstraints: {
         const bc = asn1Schema.AsnParser.parse(value, asn1X509.BasicConstraints);
@@ -235,6 +256,9 @@ function decodeExtensions(
         break;
       case ExtensionOid.authorityKeyIdentifier:
         cert.authorityKeyIdentifier = decodeAuthorityKeyIdentifier(value);
+        break;
+      case ExtensionOid.nameConstraints:
+        cert.nameConstraints = decodeNameConstraints(value);
         break;
     }
   }
@@ -292,6 +316,7 @@ function decodeStructure(der: Uint8Array): Mutable<ParsedCertificate> {
     signatureAlgorithmName: signatureAlgorithm.name,
     signature: signatureBits.subarray(1),
     subjectAltNames: [],
+    otherSubjectAltNameForms: [],
     criticalExtensions: [],
   };
 }

@@ -34,6 +34,7 @@ import {
 } from "./certificate.ts";
 import { parseIpAddress } from "./names.ts";
 import { decodePem, encodePem } from "./pem.ts";
+import { privateKeyFromPem } from "./private_key.ts";
 
 /** Options of {@link generateCertificate}. */
 export interface GenerateCertificateOptions {
@@ -44,11 +45,11 @@ export interface GenerateCertificateOptions {
    * gets its common name, if that is a host name or an IP literal; `[]` means no extension.
    */
   readonly subjectAltNames?: readonly string[];
-  /** The issuing CA's certificate and PKCS #8 private key, PEM; omitted: the certificate is self-signed. */
+  /** The issuing CA's certificate and private key, PEM; omitted: the certificate is self-signed. */
   readonly issuer?: { readonly cert: string; readonly key: string };
   /** The type of the new key (default `"ECDSA-P256"`); ignored when `key` is given. */
   readonly keyAlgorithm?: KeyPairAlgorithm;
-  /** An existing PKCS #8 private key (PEM) to certify instead of generating one. */
+  /** An existing private key to certify instead of generating one: PEM, PKCS #8, PKCS #1 (RSA) or SEC 1 (EC). */
   readonly key?: string;
   /** Default: one minute ago. */
   readonly notBefore?: Date;
@@ -65,6 +66,16 @@ export interface GenerateCertificateOptions {
   readonly keyUsage?: readonly KeyUsageName[];
   /** Extended key usage. Default: serverAuth and clientAuth for a certificate that is not a CA, none for a CA. */
   readonly extKeyUsage?: readonly ("serverAuth" | "clientAuth")[];
+  /**
+   * Name constraints of a CA certificate (RFC 5280 §4.2.1.10), as a critical extension: DNS names (with a
+   * leading dot for the names below only, e.g. `".example.com"`) and IP ranges in CIDR form
+   * (`"10.0.0.0/8"`, `"fd00::/8"`). A development CA constrained to `localhost` and `127.0.0.0/8` cannot
+   * vouch for anything else, even if it leaks.
+   */
+  readonly nameConstraints?: {
+    readonly permitted?: readonly string[];
+    readonly excluded?: readonly string[];
+  };
   /** Hash of the issuer's signature (not for Ed25519). Default: SHA-384 for P-384, SHA-512 for P-521, else SHA-256. */
   readonly signatureHash?: HashName;
   /** The provider that signs; default the WebCrypto provider. */
@@ -161,6 +172,40 @@ function encodeSubjectAltName(names: readonly string[]): Uint8Array {
   }));
 }
 
+/** One GeneralSubtree: a dNSName, or an iPAddress with its mask from a CIDR prefix length. */
+function encodeSubtree(text: string): Uint8Array {
+  const slash = text.lastIndexOf("/");
+  const ip = slash > 0 ? parseIpAddress(text.slice(0, slash)) : undefined;
+  if (ip) {
+    const bits = Number(text.slice(slash + 1));
+    if (!/^\d+$/.test(text.slice(slash + 1)) || bits > ip.length * 8) {
+      throw new TypeError(`nameConstraints: "${text}" has a bad prefix length`);
+    }
+    const mask = new Uint8Array(ip.length).map((_, i) =>
+      (0xff00 >> Math.min(8, Math.max(0, bits - i * 8))) & 0xff
+    );
+    return sequence(encode(contextTag(7, false), ip.map((b, i) => b & mask[i]), mask));
+  }
+  if (!/^\.?([A-Za-z0-9_-]+\.)*[A-Za-z0-9_-]+$/.test(text) && text !== "") {
+    throw new TypeError(`nameConstraints: "${text}" is neither a DNS name nor an IP range in CIDR form`);
+  }
+  return sequence(encode(contextTag(2, false), new TextEncoder().encode(text)));
+}
+
+/** The name constraints extension value: permittedSubtrees [0] and excludedSubtrees [1], IMPLICIT. */
+function encodeNameConstraints(
+  constraints: NonNullable<GenerateCertificateOptions["nameConstraints"]>,
+): Uint8Array {
+  const { permitted = [], excluded = [] } = constraints;
+  if (permitted.length === 0 && excluded.length === 0) {
+    throw new TypeError("nameConstraints needs a permitted or an excluded subtree");
+  }
+  return sequence(
+    ...(permitted.length ? [encode(contextTag(0, true), ...permitted.map(encodeSubtree))] : []),
+    ...(excluded.length ? [encode(contextTag(1, true), ...excluded.map(encodeSubtree))] : []),
+  );
+}
+
 /** The common name of a subject string, when it is one the default subjectAltName can use. */
 function defaultSubjectAltNames(subject: string): string[] {
   const cn = subject.includes("=")
@@ -193,13 +238,14 @@ export async function generateCertificate(
   ) {
     throw new TypeError("pathLength must be a non-negative integer, for a CA certificate only");
   }
+  if (options.nameConstraints && !isCA) throw new TypeError("nameConstraints is for a CA certificate only");
 
   // The subject's key pair.
   let pkcs8: Uint8Array;
   let spki: Uint8Array;
   let subjectKey: SigningKey | undefined;
   if (options.key) {
-    pkcs8 = singlePem(options.key, "PRIVATE KEY", "key");
+    pkcs8 = privateKeyFromPem(options.key);
     subjectKey = await provider.importSigningKey(pkcs8);
     spki = subjectKey.publicKey.spki;
   } else {
@@ -214,7 +260,7 @@ export async function generateCertificate(
   let signingKey: SigningKey;
   if (options.issuer) {
     const issuerCert = parseCertificate(singlePem(options.issuer.cert, "CERTIFICATE", "issuer.cert"));
-    signingKey = await provider.importSigningKey(singlePem(options.issuer.key, "PRIVATE KEY", "issuer.key"));
+    signingKey = await provider.importSigningKey(privateKeyFromPem(options.issuer.key));
     if (!equal(publicKeyBits(signingKey.publicKey.spki), publicKeyBits(issuerCert.spki))) {
       throw new TypeError("issuer.key is not the private key of issuer.cert");
     }
@@ -258,6 +304,9 @@ export async function generateCertificate(
       : []),
     ...(altNames.length
       ? [extension(ExtensionOid.subjectAltName, false, encodeSubjectAltName(altNames))]
+      : []),
+    ...(options.nameConstraints
+      ? [extension(ExtensionOid.nameConstraints, true, encodeNameConstraints(options.nameConstraints))]
       : []),
     extension(ExtensionOid.subjectKeyIdentifier, false, encode(Tag.OCTET_STRING, subjectKeyId)),
     extension(

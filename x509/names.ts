@@ -8,9 +8,14 @@
  *   not `example.com`; `*.com` and `f*o.example.com` match nothing.
  * - An IP address in any textual form matches only an iPAddress entry with the same bytes, never a dNSName
  *   (RFC 6125 §6.2.1, RFC 9525 §6.2).
+ * - An internationalized name is compared in A-label form (RFC 6125 §6.4.2, RFC 5890): {@link toALabel}
+ *   turns each non-ASCII label of the reference name into `xn--` and its Punycode; a certificate's dNSName
+ *   is ASCII (IA5String) by construction, so U-labels there are malformed.
  *
  * @module
  */
+
+import { punycodeEncode } from "./_punycode.ts";
 
 /** A subjectAltName entry this library uses (RFC 5280 §4.2.1.6). */
 export type SubjectAltName =
@@ -146,8 +151,60 @@ export function matchDnsName(presented: string, reference: string): boolean {
   return true;
 }
 
+/** UTS #46 §4 step 1: the full stops that separate labels besides U+002E. */
+const LABEL_SEPARATORS = /[\u3002\uff0e\uff61]/g;
+const ASCII_ONLY = /^\p{ASCII}*$/u;
+/** An ASCII character other than a letter, digit, hyphen or underscore (after lowercasing). */
+const ASCII_PUNCTUATION = /(?![a-z0-9_-])\p{ASCII}/u;
+/** Code points that never belong in a host name: controls, separators, surrogates, unassigned, private use. */
+const FORBIDDEN = /[\p{Cc}\p{Z}\p{Cs}\p{Cn}\p{Co}]/u;
+
 /**
- * Whether the certificate names `sans` cover `serverName`, a DNS name or an IP literal.
+ * The A-label form (RFC 5890 §2.3.2.1) of a DNS name: every label that holds a non-ASCII character is
+ * mapped approximately as UTS #46 does it (NFKC, then lowercase — `"Bücher"` and `"ｂücher"` both become
+ * `"bücher"`; `ß` stays, as in the nontransitional processing of URLs), then written as `xn--` and its
+ * Punycode (RFC 3492). ASCII labels, and IP literals, are returned unchanged. Throws `TypeError` for a
+ * name that cannot be a host name: a forbidden code point (control, space, unassigned, private use), ASCII
+ * punctuation in an internationalized label, an empty label, or an A-label longer than 63 octets or a
+ * name longer than 253.
+ *
+ * The full validity rules of IDNA2008 (RFC 5892's code point classes, contextual and bidi rules) are not
+ * applied: the A-label is only compared with names a CA certified and sent as SNI, so an invalid U-label
+ * can only fail to match.
+ *
+ * @example
+ * ```ts ignore
+ * toALabel("bücher.example"); // "xn--bcher-kva.example"
+ * toALabel("www.example.com"); // "www.example.com"
+ * ```
+ */
+export function toALabel(name: string): string {
+  if (ASCII_ONLY.test(name) || parseIpAddress(name)) return name;
+  const trailingDot = /[.\u3002\uff0e\uff61]$/.test(name);
+  const labels = name.replace(LABEL_SEPARATORS, ".").split(".");
+  if (trailingDot) labels.pop();
+  const out = labels.map((label) => {
+    if (ASCII_ONLY.test(label)) return label;
+    const mapped = label.normalize("NFKC").toLowerCase().normalize("NFC");
+    if (
+      mapped.length === 0 || FORBIDDEN.test(mapped) || ASCII_PUNCTUATION.test(mapped)
+    ) {
+      throw new TypeError(`"${name}" is not a valid internationalized host name (label "${label}")`);
+    }
+    if (ASCII_ONLY.test(mapped)) return mapped;
+    const aLabel = `xn--${punycodeEncode(mapped)}`;
+    if (aLabel.length > 63) throw new TypeError(`"${name}": the A-label of "${label}" exceeds 63 octets`);
+    return aLabel;
+  });
+  if (out.some((l) => l.length === 0)) throw new TypeError(`"${name}" has an empty label`);
+  const result = out.join(".");
+  if (result.length > 253) throw new TypeError(`"${name}" exceeds 253 octets in A-label form`);
+  return trailingDot ? `${result}.` : result;
+}
+
+/**
+ * Whether the certificate names `sans` cover `serverName`, a DNS name (U-labels allowed: it is compared in
+ * A-label form) or an IP literal.
  *
  * @example
  * ```ts ignore
@@ -161,5 +218,11 @@ export function matchServerName(sans: readonly SubjectAltName[], serverName: str
       san.type === "ip" && san.bytes.length === ip.length && san.bytes.every((b, i) => b === ip[i])
     );
   }
-  return sans.some((san) => san.type === "dns" && matchDnsName(san.value, serverName));
+  let reference: string;
+  try {
+    reference = toALabel(serverName);
+  } catch {
+    return false; // not a host name: nothing can match it
+  }
+  return sans.some((san) => san.type === "dns" && matchDnsName(san.value, reference));
 }

@@ -31,6 +31,14 @@ export interface ServerChainRequest {
   readonly now: Date;
 }
 
+/** What to verify of a client (RFC 8446 §4.4.2.4): its chain as sent, leaf first; no name is checked. */
+export interface ClientChainRequest {
+  /** DER certificates, leaf first, then whatever the client sent (possibly unordered, possibly extra). */
+  readonly chain: readonly Uint8Array[];
+  /** The time to check validity against. */
+  readonly now: Date;
+}
+
 /** The result of a successful verification. */
 export interface VerifiedChain {
   /** The leaf's public key, for CertificateVerify. */
@@ -43,6 +51,11 @@ export interface VerifiedChain {
 export interface CertificateVerifier {
   /** Verifies a server's chain for `serverName`; throws `CertificateVerificationError`. */
   verifyServer(request: ServerChainRequest): Promise<VerifiedChain>;
+  /**
+   * Verifies a client's chain: the same path validation, with the clientAuth extended key usage in place of
+   * serverAuth and no name check; throws `CertificateVerificationError`.
+   */
+  verifyClient(request: ClientChainRequest): Promise<VerifiedChain>;
   /** The public key of a certificate, without any check (used when verification is unsafely disabled). */
   publicKeyOf(der: Uint8Array): PublicKeyInfo;
   /** The user-facing description of a certificate. */

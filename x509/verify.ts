@@ -8,9 +8,13 @@
  * 2. a path from the leaf through the certificates the peer sent (in any order, extras ignored) to one of
  *    the trust anchors, matching each issuer Name to a subject Name byte for byte and trying every
  *    candidate issuer; for each link the signature, then the issuer's validity, CA status, key usage,
- *    path length constraint and critical extensions. A trust anchor's own signature is not checked, its
- *    validity is. A leaf that is itself a trust anchor (a pinned self-signed certificate) is a path of one;
+ *    path length constraint, extended key usage (when present it must allow the leaf's purpose), critical
+ *    extensions, and name constraints over every certificate below it (`name_constraints.ts`). A trust
+ *    anchor's own signature is not checked, its validity is. A leaf that is itself a trust anchor (a pinned self-signed certificate) is a path of one;
  * 3. the server name against the leaf's subjectAltName.
+ *
+ * `verifyClient` runs steps 1 and 2 for a client's chain (RFC 8446 §4.4.2.4), with the clientAuth extended
+ * key usage in place of serverAuth; there is no name to check.
  *
  * @module
  */
@@ -18,16 +22,26 @@
 import { equal } from "../bytes.ts";
 import { CertificateVerificationError } from "../errors.ts";
 import type { CryptoProvider, PublicKeyInfo } from "../crypto/provider.ts";
-import type { CertificateVerifier, PeerCertificate, ServerChainRequest, VerifiedChain } from "./verifier.ts";
+import type {
+  CertificateVerifier,
+  ClientChainRequest,
+  PeerCertificate,
+  ServerChainRequest,
+  VerifiedChain,
+} from "./verifier.ts";
 import { ExtensionOid, KeyPurposeOid, parseCertificate, type ParsedCertificate } from "./certificate.ts";
 import { keyFitsAlgorithm } from "./_algorithms.ts";
 import { matchServerName } from "./names.ts";
-import { decodePem } from "./pem.ts";
+import { checkNameConstraints } from "./name_constraints.ts";
+import { TrustAnchors } from "./trust_store.ts";
 
 /** Options of {@link createCertificateVerifier}. */
 export interface CertificateVerifierOptions {
-  /** Trust anchors: PEM strings (each may hold several certificates) or DER certificates. */
-  readonly caCerts: readonly string[] | readonly Uint8Array[];
+  /**
+   * Trust anchors: PEM strings (each may hold several certificates), DER certificates, or anchors parsed
+   * beforehand (see `trust_store.ts`), which many verifiers can then share.
+   */
+  readonly caCerts: readonly string[] | readonly Uint8Array[] | TrustAnchors;
   /** The provider that checks signatures. */
   readonly crypto: CryptoProvider;
 }
@@ -76,22 +90,23 @@ function usableKey(cert: ParsedCertificate, role: string): PublicKeyInfo {
   return cert.publicKey;
 }
 
-/** The checks of the leaf on its own, before any path is sought. */
-function checkLeaf(leaf: ParsedCertificate, now: Date): PublicKeyInfo {
-  checkValidity(leaf, now, "the server certificate");
-  checkCriticalExtensions(leaf, "the server certificate");
-  const key = usableKey(leaf, "the server certificate");
+/** The checks of the leaf on its own, before any path is sought; `purpose` is the EKU it must allow. */
+function checkLeaf(
+  leaf: ParsedCertificate,
+  now: Date,
+  purpose: "serverAuth" | "clientAuth" = "serverAuth",
+): PublicKeyInfo {
+  const role = purpose === "serverAuth" ? "the server certificate" : "the client certificate";
+  checkValidity(leaf, now, role);
+  checkCriticalExtensions(leaf, role);
+  const key = usableKey(leaf, role);
   // RFC 8446 §4.4.2.2: the key must be allowed to sign (digitalSignature) when key usage is present.
   if (leaf.keyUsage && !leaf.keyUsage.has("digitalSignature")) {
-    fail("bad_key_usage", "the server certificate's key usage does not allow digitalSignature", leaf);
+    fail("bad_key_usage", `${role}'s key usage does not allow digitalSignature`, leaf);
   }
   // RFC 5280 §4.2.1.12: when extended key usage is present, the key may only be used for the purposes listed.
-  if (leaf.extKeyUsage && !leaf.extKeyUsage.includes(KeyPurposeOid.serverAuth)) {
-    fail(
-      "bad_extended_key_usage",
-      "the server certificate's extended key usage does not include serverAuth",
-      leaf,
-    );
+  if (leaf.extKeyUsage && !leaf.extKeyUsage.includes(KeyPurposeOid[purpose])) {
+    fail("bad_extended_key_usage", `${role}'s extended key usage does not include ${purpose}`, leaf);
   }
   return key;
 }
@@ -100,15 +115,16 @@ function isSelfIssued(cert: ParsedCertificate): boolean {
   return equal(cert.issuerDer, cert.subjectDer);
 }
 
-/** One verification: the chain sent, the anchors, and the signature budget. */
+/** One verification: the chain sent, the anchors, the purpose, and the signature budget. */
 class PathBuilder {
   #budget = SIGNATURE_BUDGET;
 
   constructor(
     readonly crypto: CryptoProvider,
-    readonly anchors: readonly ParsedCertificate[],
+    readonly anchors: TrustAnchors,
     readonly intermediates: readonly ParsedCertificate[],
     readonly now: Date,
+    readonly purpose: "serverAuth" | "clientAuth",
   ) {}
 
   /** Checks that `issuer` signed `cert`: supported algorithm, usable key, valid signature. */
@@ -158,7 +174,17 @@ class PathBuilder {
         );
       }
     }
+    // An issuer whose extended key usage is present must allow the purpose too, as NSS, Chrome, Go and OpenSSL
+    // require ("EKU chaining"; RFC 5280 leaves it open): a CA restricted to e-mail cannot vouch for a server.
+    const eku = issuer.extKeyUsage;
+    if (
+      eku && !eku.includes(KeyPurposeOid[this.purpose]) && !eku.includes(KeyPurposeOid.anyExtendedKeyUsage)
+    ) {
+      fail("bad_extended_key_usage", `${role}'s extended key usage does not include ${this.purpose}`, issuer);
+    }
     checkCriticalExtensions(issuer, role);
+    // §6.1.4(g), §6.1.3(b, c): the names of every certificate below must satisfy its name constraints.
+    checkNameConstraints(issuer, path);
   }
 
   /** Extends `path` (leaf first) up to a trust anchor, or throws the most telling failure. */
@@ -174,7 +200,7 @@ class PathBuilder {
       (!cert.authorityKeyIdentifier || !c.subjectKeyIdentifier ||
         equal(cert.authorityKeyIdentifier, c.subjectKeyIdentifier));
     const candidates = [
-      ...this.anchors.filter(issues).map((c) => ({ cert: c, anchor: true })),
+      ...this.anchors.withSubject(cert.issuerDer).filter(issues).map((c) => ({ cert: c, anchor: true })),
       ...this.intermediates.filter((c) => issues(c) && !onPath(c)).map((c) => ({ cert: c, anchor: false })),
     ];
     if (candidates.length === 0) {
@@ -211,12 +237,9 @@ class PathBuilder {
  * ```
  */
 export function createCertificateVerifier(options: CertificateVerifierOptions): CertificateVerifier {
-  const anchors: ParsedCertificate[] = [];
-  for (const ca of options.caCerts) {
-    const ders = typeof ca === "string" ? decodePem(ca, "CERTIFICATE").map((b) => b.der) : [ca];
-    if (ders.length === 0) throw new TypeError("caCerts: a PEM string holds no certificate");
-    for (const der of ders) anchors.push(parseCertificate(der, `trust anchor ${anchors.length}`));
-  }
+  const anchors = options.caCerts instanceof TrustAnchors
+    ? options.caCerts
+    : TrustAnchors.from(options.caCerts);
   const crypto = options.crypto;
 
   return {
@@ -225,10 +248,10 @@ export function createCertificateVerifier(options: CertificateVerifierOptions): 
       const chain = request.chain.map((der, i) => parseCertificate(der, `certificate ${i} of the chain`));
       const leaf = chain[0];
       const publicKey = checkLeaf(leaf, request.now);
-      const pinned = anchors.some((a) => equal(a.der, leaf.der));
+      const pinned = anchors.has(leaf.der);
       const path = pinned
         ? [leaf]
-        : await new PathBuilder(crypto, anchors, chain.slice(1), request.now).extend([leaf]);
+        : await new PathBuilder(crypto, anchors, chain.slice(1), request.now, "serverAuth").extend([leaf]);
       if (!matchServerName(leaf.subjectAltNames, request.serverName)) {
         const names = leaf.subjectAltNames.map((n) => n.value).join(", ") || "none";
         fail(
@@ -237,6 +260,18 @@ export function createCertificateVerifier(options: CertificateVerifierOptions): 
           leaf,
         );
       }
+      return { publicKey, path: path.map((c) => c.der) };
+    },
+
+    async verifyClient(request: ClientChainRequest): Promise<VerifiedChain> {
+      if (request.chain.length === 0) fail("malformed", "the client sent no certificate");
+      const chain = request.chain.map((der, i) => parseCertificate(der, `certificate ${i} of the chain`));
+      const leaf = chain[0];
+      const publicKey = checkLeaf(leaf, request.now, "clientAuth");
+      const pinned = anchors.has(leaf.der);
+      const path = pinned
+        ? [leaf]
+        : await new PathBuilder(crypto, anchors, chain.slice(1), request.now, "clientAuth").extend([leaf]);
       return { publicKey, path: path.map((c) => c.der) };
     },
 

@@ -1,0 +1,268 @@
+/**
+ * `listenTls` and `TlsListener`: a TCP listener that hands out only connections whose TLS handshake has
+ * succeeded. Each accepted TCP connection runs its handshake in the background, so a slow or hostile client
+ * never holds up `accept()`; a failed or timed-out handshake closes its connection, which is then dropped.
+ *
+ * Backpressure: at most {@link MAX_HANDSHAKES} handshakes run at once and at most {@link MAX_READY}
+ * completed connections wait for `accept()`; beyond that the listener stops taking TCP connections (they
+ * wait in the kernel's backlog).
+ *
+ * @module
+ */
+
+import { TlsError } from "../errors.ts";
+import type { ServerConfig } from "../handshake/server_config.ts";
+import type { TlsConn } from "./conn.ts";
+import {
+  type AcceptTlsOptions,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  handshakeWithin,
+  resolveServerConfig,
+  serverConn,
+  type ServerTestOptions,
+} from "./server.ts";
+import { toByteTransport } from "./transport.ts";
+
+/** Handshakes run at once, at most. */
+export const MAX_HANDSHAKES = 256;
+/** Completed connections waiting for `accept()`, at most. */
+export const MAX_READY = 64;
+/** Pause after a failed TCP accept (e.g. out of file descriptors), so the loop does not spin. */
+const ACCEPT_ERROR_PAUSE_MS = 50;
+
+/** Options of `listenTls`. */
+export interface ListenTlsOptions extends Omit<AcceptTlsOptions, "signal"> {
+  /** Address to listen on (default `"0.0.0.0"`). */
+  hostname?: string;
+  /** Port to listen on (0: any free port, see `addr`). */
+  port: number;
+  /** Told about each connection whose handshake failed (it has been closed and dropped). */
+  onHandshakeError?: (error: unknown, remoteAddr: Deno.NetAddr) => void;
+}
+
+type Waiter = PromiseWithResolvers<TlsConn>;
+
+/**
+ * A TLS listener: a `Deno.Listener<TlsConn>` whose `accept()` resolves to connections that have completed
+ * their handshake (`await conn.handshake()` returns at once).
+ *
+ * @example
+ * ```ts ignore
+ * const listener = listenTls({ port: 8443, cert, key, alpnProtocols: ["http/1.1"] });
+ * for await (const conn of listener) {
+ *   const info = await conn.handshake();
+ *   console.log(info.serverName, info.alpnProtocol);
+ *   conn.close();
+ * }
+ * ```
+ */
+export class TlsListener implements Deno.Listener<TlsConn, Deno.NetAddr> {
+  readonly #tcp: Deno.TcpListener;
+  readonly #config: Promise<ServerConfig>;
+  readonly #options: ListenTlsOptions;
+  readonly #ready: TlsConn[] = [];
+  readonly #waiters: Waiter[] = [];
+  readonly #errors: unknown[] = [];
+  readonly #handshaking = new Set<TlsConn>();
+  #loop: Promise<void> | undefined;
+  #changed = Promise.withResolvers<void>();
+  #closed = false;
+  #refed = true;
+
+  /** @internal Use `listenTls`. */
+  constructor(options: ListenTlsOptions, test: ServerTestOptions = {}) {
+    this.#options = options;
+    this.#config = resolveServerConfig(options, test);
+    // Surfaces through accept(); never an unhandled rejection.
+    this.#config.catch(() => {});
+    this.#tcp = Deno.listen({
+      hostname: options.hostname ?? "0.0.0.0",
+      port: options.port,
+      transport: "tcp",
+    });
+  }
+
+  /** The address the listener is bound to. */
+  get addr(): Deno.NetAddr {
+    return this.#tcp.addr;
+  }
+
+  /**
+   * The next connection whose handshake succeeded. Rejects with `Deno.errors.BadResource` once the listener
+   * is closed, and with the configuration error when the certificate or key could not be loaded.
+   */
+  accept(): Promise<TlsConn> {
+    const conn = this.#ready.shift();
+    if (conn) {
+      this.#notify();
+      return Promise.resolve(conn);
+    }
+    if (this.#errors.length > 0) return Promise.reject(this.#errors.shift());
+    if (this.#closed) return Promise.reject(new Deno.errors.BadResource("Listener has been closed"));
+    this.#loop ??= this.#run();
+    const waiter = Promise.withResolvers<TlsConn>();
+    this.#waiters.push(waiter);
+    return waiter.promise;
+  }
+
+  /** Iterates over the accepted connections until the listener is closed. */
+  async *[Symbol.asyncIterator](): AsyncIterableIterator<TlsConn> {
+    for (;;) {
+      try {
+        yield await this.accept();
+      } catch (e) {
+        if (e instanceof Deno.errors.BadResource) return;
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Stops listening: pending `accept()` calls reject with `Deno.errors.BadResource`, handshakes in progress
+   * are abandoned and connections not yet accepted are closed. Connections already accepted stay open.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#tcp.close();
+    } catch {
+      // already closed
+    }
+    for (const conn of this.#handshaking) conn.close();
+    for (const conn of this.#ready.splice(0)) conn.close();
+    for (const waiter of this.#waiters.splice(0)) {
+      waiter.reject(new Deno.errors.BadResource("Listener has been closed"));
+    }
+    this.#notify();
+  }
+
+  /** Closes the listener, as `close()`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Makes the listener (and its handshakes in progress) keep the event loop alive again. */
+  ref(): void {
+    this.#refed = true;
+    this.#tcp.ref();
+    for (const conn of this.#handshaking) conn.ref();
+  }
+
+  /** Lets the event loop finish while the listener waits for connections. */
+  unref(): void {
+    this.#refed = false;
+    this.#tcp.unref();
+    for (const conn of this.#handshaking) conn.unref();
+  }
+
+  #notify(): void {
+    const changed = this.#changed;
+    this.#changed = Promise.withResolvers<void>();
+    changed.resolve();
+  }
+
+  /** Hands an outcome to the oldest waiting `accept()`, or keeps it for the next one. */
+  #deliver(outcome: { conn: TlsConn } | { error: unknown }): void {
+    const waiter = this.#waiters.shift();
+    if ("conn" in outcome) {
+      if (waiter) waiter.resolve(outcome.conn);
+      else this.#ready.push(outcome.conn);
+    } else if (waiter) {
+      waiter.reject(outcome.error);
+    } else {
+      this.#errors.push(outcome.error);
+    }
+  }
+
+  async #run(): Promise<void> {
+    let config: ServerConfig;
+    try {
+      config = await this.#config;
+    } catch (e) {
+      this.#deliver({ error: e });
+      this.close();
+      return;
+    }
+    while (!this.#closed) {
+      if (this.#ready.length >= MAX_READY || this.#handshaking.size >= MAX_HANDSHAKES) {
+        await this.#changed.promise;
+        continue;
+      }
+      let tcp: Deno.TcpConn;
+      try {
+        tcp = await this.#tcp.accept();
+      } catch (e) {
+        if (this.#closed) return;
+        if (e instanceof Deno.errors.BadResource) {
+          this.close();
+          return;
+        }
+        this.#deliver({ error: e });
+        await new Promise((resolve) => setTimeout(resolve, ACCEPT_ERROR_PAUSE_MS));
+        continue;
+      }
+      if (this.#closed) {
+        tcp.close();
+        return;
+      }
+      this.#handshake(tcp, config);
+    }
+  }
+
+  /** Runs one connection's handshake in the background. */
+  #handshake(tcp: Deno.TcpConn, config: ServerConfig): void {
+    const conn = serverConn(config, toByteTransport(tcp), this.#options.keyLog);
+    const remoteAddr = tcp.remoteAddr;
+    this.#handshaking.add(conn);
+    if (!this.#refed) conn.unref();
+    const timeout = this.#options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+    handshakeWithin(conn, timeout, undefined, this.#refed).then(
+      () => {
+        this.#handshaking.delete(conn);
+        if (this.#closed) {
+          conn.close();
+          return;
+        }
+        this.#deliver({ conn });
+      },
+      (error) => {
+        this.#handshaking.delete(conn);
+        conn.close();
+        if (this.#options.onHandshakeError) {
+          try {
+            this.#options.onHandshakeError(
+              this.#closed && !(error instanceof TlsError) ? new TlsError("the listener was closed") : error,
+              remoteAddr,
+            );
+          } catch {
+            // a throwing callback must not break the listener
+          }
+        }
+        this.#notify();
+      },
+    );
+  }
+}
+
+/**
+ * Listens for TLS 1.3 connections on `hostname:port`. The certificates are loaded once for the listener;
+ * a certificate or key that cannot be loaded makes the first `accept()` reject.
+ *
+ * @example
+ * ```ts ignore
+ * import { listenTls } from "./mod.ts";
+ * const listener = listenTls({
+ *   port: 8443,
+ *   cert: await Deno.readTextFile("cert.pem"),
+ *   key: await Deno.readTextFile("key.pem"),
+ * });
+ * const conn = await listener.accept();
+ * await conn.write(new TextEncoder().encode("hello\n"));
+ * conn.close();
+ * listener.close();
+ * ```
+ */
+export function listenTls(options: ListenTlsOptions): TlsListener {
+  return new TlsListener(options);
+}

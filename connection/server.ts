@@ -1,0 +1,233 @@
+/**
+ * The server entry point `acceptTls`, and the checking, defaulting and loading of server options into the
+ * handshake configuration — done once per listener (see `listener.ts`), never per connection.
+ *
+ * @module
+ */
+
+import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
+import { webCrypto } from "../crypto/webcrypto.ts";
+import { TlsError } from "../errors.ts";
+import type { VerifyPeer } from "../handshake/client_config.ts";
+import type { CipherSuiteName } from "../handshake/constants.ts";
+import type { ClientAuthMode, ServerConfig } from "../handshake/server_config.ts";
+import { ExpectClientHello } from "../handshake/server13_hello.ts";
+import { parseCertificate } from "../x509/certificate.ts";
+import { decodePem } from "../x509/pem.ts";
+import { createCertificateVerifier } from "../x509/verify.ts";
+import { loadCertifiedKey } from "./certificates.ts";
+import { TlsConn } from "./conn.ts";
+import { TlsEngine } from "./engine.ts";
+import {
+  checkVersions,
+  resolveAlpn,
+  resolveGroups,
+  resolveSuites,
+  splitPem,
+  type TlsVersion,
+} from "./options.ts";
+import { type ByteTransport, type StreamPair, toByteTransport } from "./transport.ts";
+
+export type { ClientAuthMode } from "../handshake/server_config.ts";
+
+/** One certificate chain and its key, for {@link AcceptTlsOptions.certificates}. */
+export interface ServerCertificateOptions {
+  /** The certificate chain, PEM, leaf first. */
+  cert: string;
+  /** Its private key, PEM (PKCS #8, PKCS #1 or SEC 1). */
+  key: string;
+}
+
+/** Options of `acceptTls` (and of `listenTls`, which adds the address). */
+export interface AcceptTlsOptions {
+  /** The certificate chain, PEM, leaf first (with `key`); or use `certificates`. */
+  cert?: string;
+  /** The private key of `cert`, PEM (PKCS #8, PKCS #1 or SEC 1). */
+  key?: string;
+  /**
+   * Several certificates: the one whose subjectAltName matches the server name the client sends (SNI) is
+   * used, the first otherwise. `cert`/`key`, when also given, come first.
+   */
+  certificates?: ServerCertificateOptions[];
+  /** ALPN protocols in server preference order; a client offering none of them gets `no_application_protocol`. */
+  alpnProtocols?: string[];
+  /**
+   * Client certificates: `"none"` (default) does not ask; `"request"` asks and accepts a client without one;
+   * `"require"` refuses a client without one (`certificate_required`). A certificate that is sent is always
+   * verified against `clientCaCerts`, with the clientAuth extended key usage.
+   */
+  clientAuth?: ClientAuthMode;
+  /** The CA certificates (PEM) that client certificates must chain to; required unless `clientAuth` is `"none"`. */
+  clientCaCerts?: string[];
+  /**
+   * Runs after the built-in client certificate checks (only when the client sent a certificate); throwing
+   * rejects the client with `bad_certificate`. `serverName` is the SNI the client sent, or `""`.
+   */
+  verifyPeer?: VerifyPeer;
+  /** Lowest version to negotiate (default `"TLSv1.3"`; TLS 1.2 is not implemented yet). */
+  minVersion?: TlsVersion;
+  /** Highest version to negotiate (default `"TLSv1.3"`). */
+  maxVersion?: TlsVersion;
+  /** Cipher suites by IANA name, in server preference order. */
+  cipherSuites?: CipherSuiteName[];
+  /**
+   * Key-exchange groups in server preference order (default X25519MLKEM768, X25519, P-256, P-384). A group
+   * the client sent a key share for is preferred; otherwise a HelloRetryRequest asks for the best one it
+   * supports.
+   */
+  groups?: GroupName[];
+  /** Called with each NSS key-log line (for Wireshark). Handle with care: it carries the traffic secrets. */
+  keyLog?: (line: string) => void;
+  /** Milliseconds a handshake may take before the connection is closed (default 10 000; 0: no limit). */
+  handshakeTimeout?: number;
+  /** Aborts the handshake of `acceptTls` (not used by `listenTls`, whose `close()` abandons handshakes). */
+  signal?: AbortSignal;
+}
+
+/** Internal knobs for tests: a deterministic provider, a fixed clock. */
+export interface ServerTestOptions {
+  /** A provider in place of WebCrypto's (e.g. with fixed randomness). */
+  crypto?: CryptoProvider;
+  /** The clock for client certificate validity. */
+  now?: () => Date;
+}
+
+/** The default of {@link AcceptTlsOptions.handshakeTimeout}. */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+
+/** Checks the options and loads certificates and keys into the shared, read-only server configuration. */
+export async function resolveServerConfig(
+  options: AcceptTlsOptions,
+  test: ServerTestOptions = {},
+): Promise<ServerConfig> {
+  const crypto = test.crypto ?? webCrypto;
+  checkVersions(options.minVersion, options.maxVersion);
+  const suites = resolveSuites(options.cipherSuites);
+  const groups = resolveGroups(options.groups);
+  const alpnProtocols = resolveAlpn(options.alpnProtocols);
+  if ((options.cert === undefined) !== (options.key === undefined)) {
+    throw new TlsError("cert and key must be given together");
+  }
+  const pairs = [
+    ...(options.cert !== undefined ? [{ cert: options.cert, key: options.key!, what: "cert/key" }] : []),
+    ...(options.certificates ?? []).map((c, i) => ({ ...c, what: `certificates[${i}]` })),
+  ];
+  if (pairs.length === 0) {
+    throw new TlsError("a server needs a certificate: give cert and key, or certificates");
+  }
+  const certificates = await Promise.all(pairs.map((p) => loadCertifiedKey(crypto, p.cert, p.key, p.what)));
+
+  const clientAuth = options.clientAuth ?? "none";
+  if (clientAuth !== "none" && clientAuth !== "request" && clientAuth !== "require") {
+    throw new TlsError(`unknown clientAuth "${clientAuth}"`);
+  }
+  let clientVerifier: ServerConfig["clientVerifier"];
+  let clientCaNames: Uint8Array[] = [];
+  if (clientAuth !== "none") {
+    const caCerts = splitPem(options.clientCaCerts ?? []);
+    if (caCerts.length === 0) throw new TlsError(`clientAuth "${clientAuth}" needs clientCaCerts`);
+    try {
+      clientVerifier = createCertificateVerifier({ caCerts, crypto });
+      clientCaNames = caCerts.map((pem) =>
+        parseCertificate(decodePem(pem, "CERTIFICATE")[0].der, "a clientCaCerts certificate").subjectDer
+      );
+    } catch (e) {
+      throw new TlsError(`clientCaCerts: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  return {
+    crypto,
+    suites,
+    groups,
+    alpnProtocols,
+    certificates,
+    clientAuth,
+    clientVerifier,
+    clientCaNames,
+    verifyPeer: options.verifyPeer,
+    now: test.now ?? (() => new Date()),
+    cookieKey: crypto.randomBytes(32),
+  };
+}
+
+/** A server-side connection over `transport` whose handshake has not started yet. */
+export function serverConn(
+  config: ServerConfig,
+  transport: ByteTransport,
+  keyLog?: (line: string) => void,
+): TlsConn {
+  const engine = new TlsEngine({
+    crypto: config.crypto,
+    begin: () => Promise.resolve(new ExpectClientHello(config)),
+    keyLog,
+  });
+  return new TlsConn(engine, transport);
+}
+
+/**
+ * Completes `conn`'s handshake within `timeoutMs` (0: no limit) or until `signal` aborts; on either the
+ * connection is closed and the promise rejects. With `refTimer` false the timer does not keep the event loop
+ * alive (for an unref'd listener).
+ */
+export async function handshakeWithin(
+  conn: TlsConn,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  refTimer = true,
+): Promise<void> {
+  signal?.throwIfAborted();
+  if (timeoutMs <= 0 && !signal) {
+    await conn.handshake();
+    return;
+  }
+  const { promise, reject } = Promise.withResolvers<never>();
+  const stop = (reason: unknown) => {
+    conn.close();
+    reject(reason);
+  };
+  const timer = timeoutMs > 0
+    ? setTimeout(
+      () => stop(new TlsError(`the TLS handshake did not complete within ${timeoutMs} ms`)),
+      timeoutMs,
+    )
+    : undefined;
+  if (timer !== undefined && !refTimer) Deno.unrefTimer(timer);
+  const onAbort = () => stop(signal!.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    await Promise.race([conn.handshake(), promise]);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+    conn.handshake().catch(() => {});
+  }
+}
+
+/**
+ * Runs the server side of a TLS 1.3 handshake over an accepted connection — a `Deno.Conn` or any
+ * readable/writable pair of byte streams — and resolves once it is complete. On failure the transport is
+ * closed and the promise rejects with the `TlsError`.
+ *
+ * @example
+ * ```ts ignore
+ * const tcp = await Deno.listen({ port: 8443 }).accept();
+ * const conn = await acceptTls(tcp, { cert: await Deno.readTextFile("cert.pem"), key: await Deno.readTextFile("key.pem") });
+ * console.log((await conn.handshake()).serverName);
+ * ```
+ */
+export async function acceptTls(
+  transport: Deno.Conn | StreamPair,
+  options: AcceptTlsOptions,
+): Promise<TlsConn> {
+  const t = toByteTransport(transport);
+  let config: ServerConfig;
+  try {
+    config = await resolveServerConfig(options);
+  } catch (e) {
+    t.close();
+    throw e;
+  }
+  const conn = serverConn(config, t, options.keyLog);
+  await handshakeWithin(conn, options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT, options.signal);
+  return conn;
+}

@@ -1,0 +1,65 @@
+/**
+ * `deno task probe host[:port]`: a readable `openssl s_client`. Connects with this library's TLS client and
+ * shows the negotiated version, suite, group and ALPN, the server's certificate chain (subjects, issuers,
+ * validity, names, key types, SHA-256 fingerprints), each verification check, and how long each phase took.
+ * `--trace` adds every record in both directions, `--keylog FILE` writes NSS key-log lines, `--json` gives one
+ * JSON document. Exits 1 with a one-line reason on stderr when the connection or verification fails.
+ *
+ * @example
+ * ```sh
+ * deno task probe example.com
+ * deno task probe --cafile ca.pem --servername localhost --trace 127.0.0.1:8443
+ * deno run -A jsr:@subtle/tls/probe --json example.com
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs, USAGE } from "./args.ts";
+import { renderJson, renderText } from "./render.ts";
+import { runProbe } from "./run.ts";
+
+export { parseArgs, type ParsedArgs, type ProbeArgs, USAGE } from "./args.ts";
+export {
+  type NegotiatedReport,
+  type ProbeError,
+  type ProbeReport,
+  type ProbeStage,
+  runProbe,
+} from "./run.ts";
+export { renderJson, renderText } from "./render.ts";
+export type { CertificateReport } from "./certificates.ts";
+export type { CheckName, CheckResult, CheckStatus } from "./checks.ts";
+export type { Direction, TraceRecord } from "./trace.ts";
+
+/**
+ * Runs the probe for the command line `argv` and returns the process exit code: 0 when the connection and
+ * the verification succeeded (or `--insecure` let a failed verification through), 1 when either failed,
+ * 2 for a usage error.
+ *
+ * @example
+ * ```ts ignore
+ * Deno.exit(await main(["--json", "example.com"]));
+ * ```
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const noColor = Deno.noColor || !Deno.stdout.isTerminal();
+  const parsed = parseArgs(argv, noColor);
+  if (parsed.kind === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  if (parsed.kind === "error") {
+    console.error(`probe: ${parsed.message}\n\n${USAGE}`);
+    return 2;
+  }
+  const report = await runProbe(parsed.args);
+  console.log(parsed.args.json ? renderJson(report) : renderText(report, parsed.args.color));
+  if (!report.ok) {
+    console.error(`probe: ${report.error?.message ?? "certificate verification failed"}`);
+    return 1;
+  }
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

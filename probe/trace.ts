@@ -1,0 +1,210 @@
+/**
+ * `--trace`: every TLS record in both directions, read off a copy of the bytes as they pass. The record
+ * header (RFC 8446 §5.1) gives type, version and length; a plaintext handshake record is opened far enough
+ * to name its messages (RFC 8446 §4), a plaintext alert to name its description (§6). Encrypted records
+ * (TLS 1.3 hides the real type inside) are shown as such.
+ *
+ * @module
+ */
+
+import { alertName } from "../errors.ts";
+import { HandshakeType, HELLO_RETRY_REQUEST_RANDOM } from "../handshake/constants.ts";
+
+/** Which way a record went: `sent` by the probe (the client) or `received` from the server. */
+export type Direction = "sent" | "received";
+
+/** One record as the trace shows it. */
+export interface TraceRecord {
+  /** Which way it went. */
+  readonly direction: Direction;
+  /** Milliseconds since the TCP connection was established, when the chunk holding the record's end passed. */
+  readonly timeMs: number;
+  /** The record's content type (RFC 8446 §5.1), e.g. 22 for handshake. */
+  readonly contentType: number;
+  /** `handshake`, `alert`, `change_cipher_spec`, `application_data` or `unknown(N)`. */
+  readonly contentTypeName: string;
+  /** The legacy record version, e.g. `0x0303`. */
+  readonly version: string;
+  /** The fragment length. */
+  readonly length: number;
+  /** The 5-byte header. */
+  readonly header: Uint8Array;
+  /** The first {@link HEAD_BYTES} bytes of the fragment. */
+  readonly head: Uint8Array;
+  /** What the record carries: handshake message names, an alert, or "encrypted". */
+  readonly summary: string;
+}
+
+/** How many fragment bytes each record shows. */
+export const HEAD_BYTES = 32;
+
+const CONTENT_TYPES: Readonly<Record<number, string>> = {
+  20: "change_cipher_spec",
+  21: "alert",
+  22: "handshake",
+  23: "application_data",
+};
+
+const HANDSHAKE_NAMES = new Map<number, string>(
+  Object.entries(HandshakeType).map(([name, code]) => [
+    code,
+    name.split("_").map((w) => w[0].toUpperCase() + w.slice(1)).join(""),
+  ]),
+);
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * Splits one direction's byte stream into records. Handshake messages may span records (RFC 8446 §5.1); the
+ * bytes still owed to a message are carried over so that the next record's messages are found.
+ */
+export class RecordTracer {
+  readonly #direction: Direction;
+  #buffer = new Uint8Array(0);
+  /** Bytes of a plaintext handshake message still to come in later records. */
+  #handshakeOwed = 0;
+  /** True once a record of type application_data has passed: from then on handshake records are encrypted. */
+  #encrypted = false;
+
+  constructor(direction: Direction) {
+    this.#direction = direction;
+  }
+
+  /** Adds a chunk as it passed at `timeMs`; returns the records it completed. */
+  push(chunk: Uint8Array, timeMs: number): TraceRecord[] {
+    const joined = new Uint8Array(this.#buffer.length + chunk.length);
+    joined.set(this.#buffer);
+    joined.set(chunk, this.#buffer.length);
+    const out: TraceRecord[] = [];
+    let offset = 0;
+    while (joined.length - offset >= 5) {
+      const length = (joined[offset + 3] << 8) | joined[offset + 4];
+      if (joined.length - offset < 5 + length) break;
+      const header = joined.slice(offset, offset + 5);
+      const fragment = joined.subarray(offset + 5, offset + 5 + length);
+      out.push(this.#describe(header, fragment, timeMs));
+      offset += 5 + length;
+    }
+    this.#buffer = joined.slice(offset);
+    return out;
+  }
+
+  #describe(header: Uint8Array, fragment: Uint8Array, timeMs: number): TraceRecord {
+    const type = header[0];
+    let summary: string;
+    if (type === 22) summary = this.#handshakeSummary(fragment);
+    else if (type === 21 && fragment.length === 2) {
+      summary = `${fragment[0] === 1 ? "warning" : "fatal"} ${alertName(fragment[1])}`;
+    } else if (type === 20) summary = "ChangeCipherSpec (middlebox compatibility, ignored by TLS 1.3)";
+    else if (type === 23) {
+      summary = "encrypted";
+      this.#encrypted = true;
+    } else summary = "";
+    return {
+      direction: this.#direction,
+      timeMs,
+      contentType: type,
+      contentTypeName: CONTENT_TYPES[type] ?? `unknown(${type})`,
+      version: "0x" + ((header[1] << 8) | header[2]).toString(16).padStart(4, "0"),
+      length: fragment.length,
+      header,
+      head: fragment.slice(0, HEAD_BYTES),
+      summary,
+    };
+  }
+
+  /** The names of the handshake messages that start in this plaintext record. */
+  #handshakeSummary(fragment: Uint8Array): string {
+    if (this.#encrypted) return "encrypted handshake (TLS 1.2)";
+    const names: string[] = [];
+    let offset = Math.min(this.#handshakeOwed, fragment.length);
+    if (offset > 0) names.push("(continued)");
+    this.#handshakeOwed -= offset;
+    while (offset + 4 <= fragment.length) {
+      const type = fragment[offset];
+      const length = (fragment[offset + 1] << 16) | (fragment[offset + 2] << 8) | fragment[offset + 3];
+      let name = HANDSHAKE_NAMES.get(type) ?? `unknown handshake type ${type}`;
+      // RFC 8446 §4.1.3: a ServerHello with this fixed random is a HelloRetryRequest.
+      const random = fragment.subarray(offset + 6, offset + 38);
+      if (type === HandshakeType.server_hello && equalBytes(random, HELLO_RETRY_REQUEST_RANDOM)) {
+        name = "HelloRetryRequest";
+      }
+      const available = fragment.length - offset - 4;
+      if (length > available) {
+        this.#handshakeOwed = length - available;
+        name += ` (${available} of ${length} bytes, continues in the next record)`;
+      }
+      names.push(name);
+      offset += 4 + length;
+    }
+    return names.join(", ");
+  }
+}
+
+/** Called for every chunk that passes the tap, in either direction. */
+export type ChunkObserver = (direction: Direction, chunk: Uint8Array) => void;
+
+/** A stream pair over a TCP connection that reports each chunk, and how to wait for its write side to end. */
+export interface TappedConnection {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  /** Resolves when the write side was closed or aborted (the final records are then on the wire). */
+  readonly writeDone: Promise<void>;
+}
+
+/**
+ * Wraps a TCP connection as a `{ readable, writable }` pair for `startTls`, with a TransformStream in each
+ * direction that shows every chunk to `observe` (a copy: the observer may keep it) before passing it on.
+ * `writeDone` resolves only after every chunk written before the close has reached the socket, so the caller
+ * closes the socket after it without cutting off a final close_notify.
+ */
+export function tapConnection(tcp: Deno.Conn, observe: ChunkObserver): TappedConnection {
+  const tap = (direction: Direction) =>
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        observe(direction, chunk.slice());
+        controller.enqueue(chunk);
+      },
+    });
+  const { promise: writeDone, resolve: endWrite } = Promise.withResolvers<void>();
+  // highWaterMark 0: the socket is read only when the TLS connection asks for bytes.
+  const fromSocket = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const buf = new Uint8Array(16 * 1024);
+      let n: number | null;
+      try {
+        n = await tcp.read(buf);
+      } catch (e) {
+        controller.error(e);
+        return;
+      }
+      try {
+        if (n === null) controller.close();
+        else controller.enqueue(buf.subarray(0, n));
+      } catch {
+        // the stream was cancelled while the read was pending
+      }
+    },
+  }, { highWaterMark: 0 });
+  const outgoing = tap("sent");
+  const toSocket = outgoing.readable.getReader();
+  (async () => {
+    try {
+      for (let r = await toSocket.read(); !r.done; r = await toSocket.read()) {
+        for (let off = 0; off < r.value.length;) off += await tcp.write(r.value.subarray(off));
+      }
+    } catch {
+      // the socket was closed under us; the TLS connection reports its own error
+    } finally {
+      endWrite();
+    }
+  })();
+  return { readable: fromSocket.pipeThrough(tap("received")), writable: outgoing.writable, writeDone };
+}
+
+/** `bytes` as spaced hex pairs, e.g. `16 03 01 02 00`. */
+export function spacedHex(bytes: Uint8Array): string {
+  return (bytes.toHex().match(/../g) ?? []).join(" ");
+}
