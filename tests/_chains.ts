@@ -72,7 +72,9 @@ export function keyPool(): Promise<KeyPool> {
 
 /** An extension to add with {@link withExtension}. */
 export interface ExtraExtension {
+  /** The extension's OID, dotted. */
   readonly oid: string;
+  /** Whether it is marked critical. */
   readonly critical: boolean;
   /** The DER of extnValue's contents. */
   readonly value: Uint8Array;

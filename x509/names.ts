@@ -153,6 +153,7 @@ export function matchDnsName(presented: string, reference: string): boolean {
 
 /** UTS #46 §4 step 1: the full stops that separate labels besides U+002E. */
 const LABEL_SEPARATORS = /[\u3002\uff0e\uff61]/g;
+/** Only ASCII characters. */
 const ASCII_ONLY = /^\p{ASCII}*$/u;
 /** An ASCII character other than a letter, digit, hyphen or underscore (after lowercasing). */
 const ASCII_PUNCTUATION = /(?![a-z0-9_-])\p{ASCII}/u;
