@@ -30,6 +30,8 @@ export { listenTls, TlsListener } from "./connection/listener.ts";
 export type { ListenTlsOptions } from "./connection/listener.ts";
 export { TlsConn } from "./connection/conn.ts";
 export type { StreamPair } from "./connection/transport.ts";
+export type { TraceDirection, TraceEvent, Tracer } from "./connection/trace.ts";
+export type { MessageSummary } from "./handshake/describe.ts";
 export type { TlsHandshakeInfo } from "./handshake/context.ts";
 export type { PeerVerificationInput, VerifyPeer } from "./handshake/client_config.ts";
 export type { CipherSuiteName } from "./handshake/constants.ts";

@@ -15,6 +15,7 @@ import { mozillaTrustAnchors, systemTrustAnchors } from "../x509/trust_store.ts"
 import { loadCertifiedKey } from "./certificates.ts";
 import { TlsConn } from "./conn.ts";
 import { TlsEngine } from "./engine.ts";
+import type { Tracer } from "./trace.ts";
 import { startClientHandshake } from "../handshake/client13_hello.ts";
 import {
   checkVersions,
@@ -71,6 +72,11 @@ export interface StartTlsOptions {
   groups?: GroupName[];
   /** Called with each NSS key-log line (for Wireshark). Handle with care: it carries the traffic secrets. */
   keyLog?: (line: string) => void;
+  /**
+   * Receives structured trace events: each handshake message with its decoded public fields, secrets derived
+   * (label and length only), key changes, alerts, and timings. Never key material.
+   */
+  trace?: Tracer;
   /**
    * The client certificate chain (PEM, leaf first), sent when the server asks for one with a
    * CertificateRequest whose signature algorithms (and CA names, when it lists them) fit; with `key`.
@@ -214,6 +220,7 @@ export async function startTls(
     crypto: config.crypto,
     begin: (io) => startClientHandshake(config, io),
     keyLog: options.keyLog,
+    trace: options.trace,
   });
   return await handshakeWithSignal(new TlsConn(engine, t), options.signal);
 }

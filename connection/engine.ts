@@ -27,6 +27,10 @@ import { decodeAlert, encodeAlert } from "../record/alert.ts";
 import { ContentType, encodeRecord, MAX_PLAINTEXT, RecordReader, type TlsRecord } from "../record/framing.ts";
 import { HandshakeReassembler } from "../record/handshake_reassembler.ts";
 import { Tls13RecordProtection } from "../record/protection13.ts";
+import { describeHandshake } from "../handshake/describe.ts";
+import type { TraceEvent, Tracer } from "./trace.ts";
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** How an engine is set up: its crypto, how its handshake begins, and its key log. */
 export interface EngineOptions {
@@ -38,6 +42,8 @@ export interface EngineOptions {
   readonly begin: (io: HandshakeIo) => Promise<HandshakeState>;
   /** Receives each NSS key-log line (without newline). */
   readonly keyLog?: (line: string) => void;
+  /** Receives structured trace events (messages, keys by label, alerts, timings). */
+  readonly trace?: Tracer;
 }
 
 /** Most ChangeCipherSpec records tolerated during a handshake (RFC 8446 §5 allows them; a flood is not). */
@@ -55,6 +61,8 @@ export class TlsEngine implements HandshakeIo {
   readonly crypto: CryptoProvider;
   readonly #begin: (io: HandshakeIo) => Promise<HandshakeState>;
   readonly #keyLog?: (line: string) => void;
+  readonly #tracer?: Tracer;
+  readonly #born = performance.now();
   readonly #reader = new RecordReader();
   readonly #reassembler = new HandshakeReassembler();
   #read: Tls13RecordProtection | undefined;
@@ -75,6 +83,17 @@ export class TlsEngine implements HandshakeIo {
     this.crypto = options.crypto;
     this.#begin = options.begin;
     this.#keyLog = options.keyLog;
+    this.#tracer = options.trace;
+  }
+
+  /** Emits a trace event; a tracer that throws is ignored (tracing never breaks a connection). */
+  #trace(event: DistributiveOmit<TraceEvent, "time">): void {
+    if (!this.#tracer) return;
+    try {
+      this.#tracer({ ...event, time: performance.now() - this.#born } as TraceEvent);
+    } catch {
+      // ignored
+    }
   }
 
   /** The handshake result, once the handshake is complete. */
@@ -203,6 +222,7 @@ export class TlsEngine implements HandshakeIo {
   // ---- HandshakeIo ----
 
   sendHandshake(message: Uint8Array): void {
+    if (this.#tracer) this.#trace({ kind: "message", direction: "sent", message: describeHandshake(message) });
     if (message[0] === HandshakeType.client_hello && !this.#clientRandom) {
       this.#clientRandom = message.slice(6, 38);
       // RFC 8446 §5.1: the initial ClientHello may use 0x0301 as its record version, for compatibility.
@@ -213,6 +233,7 @@ export class TlsEngine implements HandshakeIo {
   }
 
   sendChangeCipherSpec(): void {
+    this.#trace({ kind: "change_cipher_spec", direction: "sent" });
     this.#output.push(encodeRecord(ContentType.change_cipher_spec, RECORD_VERSION, new Uint8Array([1])));
   }
 
@@ -225,15 +246,18 @@ export class TlsEngine implements HandshakeIo {
       );
     }
     this.#read = await this.#protection(suite, secret);
+    this.#trace({ kind: "keys", direction: "read" });
   }
 
   async setWriteSecret(suite: Tls13Suite, secret: Uint8Array, lastMessage?: Uint8Array): Promise<void> {
     const next = await this.#protection(suite, secret);
     if (lastMessage) this.sendHandshake(lastMessage);
     this.#write = next;
+    this.#trace({ kind: "keys", direction: "write" });
   }
 
   logSecret(label: string, secret: Uint8Array): void {
+    this.#trace({ kind: "secret", label, length: secret.length });
     if (!this.#keyLog || !this.#clientRandom) return;
     this.#keyLog(`${label} ${toHex(this.#clientRandom)} ${toHex(secret)}`);
   }
@@ -241,6 +265,7 @@ export class TlsEngine implements HandshakeIo {
   handshakeComplete(info: TlsHandshakeInfo): void {
     this.#info = info;
     this.#phase = "connected";
+    this.#trace({ kind: "handshake_complete" });
   }
 
   // ---- internals ----
@@ -261,6 +286,7 @@ export class TlsEngine implements HandshakeIo {
   }
 
   #queueAlert(alert: AlertName): void {
+    this.#trace({ kind: "alert", direction: "sent", alert });
     try {
       this.#queue(ContentType.alert, encodeAlert(alert));
     } catch {
@@ -283,6 +309,7 @@ export class TlsEngine implements HandshakeIo {
           "unexpected change_cipher_spec record (RFC 8446 §5)",
         );
       }
+      this.#trace({ kind: "change_cipher_spec", direction: "received" });
       return;
     }
     let type = record.type;
@@ -314,6 +341,9 @@ export class TlsEngine implements HandshakeIo {
           }
           if (m.type === HandshakeType.client_hello && !this.#clientRandom) {
             this.#clientRandom = m.body.slice(2, 34);
+          }
+          if (this.#tracer) {
+            this.#trace({ kind: "message", direction: "received", message: describeHandshake(m.raw) });
           }
           this.#state = await this.#state.handle(m, this);
         }
@@ -354,6 +384,7 @@ export class TlsEngine implements HandshakeIo {
 
   #receiveAlert(content: Uint8Array): void {
     const alert = decodeAlert(content);
+    this.#trace({ kind: "alert", direction: "received", alert: alert.name });
     if (alert.name === "close_notify") {
       if (this.#phase === "handshaking") {
         throw new TlsAlertError(

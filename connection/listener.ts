@@ -212,7 +212,7 @@ export class TlsListener implements Deno.Listener<TlsConn, Deno.NetAddr> {
 
   /** Runs one connection's handshake in the background. */
   #handshake(tcp: Deno.TcpConn, config: ServerConfig): void {
-    const conn = serverConn(config, toByteTransport(tcp), this.#options.keyLog);
+    const conn = serverConn(config, toByteTransport(tcp), this.#options);
     const remoteAddr = tcp.remoteAddr;
     this.#handshaking.add(conn);
     if (!this.#refed) conn.unref();

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Tracer } from "./trace.ts";
 import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
 import { webCrypto } from "../crypto/webcrypto.ts";
 import { TlsError } from "../errors.ts";
@@ -78,6 +79,11 @@ export interface AcceptTlsOptions {
   groups?: GroupName[];
   /** Called with each NSS key-log line (for Wireshark). Handle with care: it carries the traffic secrets. */
   keyLog?: (line: string) => void;
+  /**
+   * Receives structured trace events: each handshake message with its decoded public fields, secrets derived
+   * (label and length only), key changes, alerts, and timings. Never key material.
+   */
+  trace?: Tracer;
   /** Milliseconds a handshake may take before the connection is closed (default 10 000; 0: no limit). */
   handshakeTimeout?: number;
   /** Aborts the handshake of `acceptTls` (not used by `listenTls`, whose `close()` abandons handshakes). */
@@ -154,12 +160,13 @@ export async function resolveServerConfig(
 export function serverConn(
   config: ServerConfig,
   transport: ByteTransport,
-  keyLog?: (line: string) => void,
+  observers: { keyLog?: (line: string) => void; trace?: Tracer } = {},
 ): TlsConn {
   const engine = new TlsEngine({
     crypto: config.crypto,
     begin: () => Promise.resolve(new ExpectClientHello(config)),
-    keyLog,
+    keyLog: observers.keyLog,
+    trace: observers.trace,
   });
   return new TlsConn(engine, transport);
 }
@@ -227,7 +234,7 @@ export async function acceptTls(
     t.close();
     throw e;
   }
-  const conn = serverConn(config, t, options.keyLog);
+  const conn = serverConn(config, t, options);
   await handshakeWithin(conn, options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT, options.signal);
   return conn;
 }
