@@ -9,7 +9,6 @@
 import { webCrypto } from "../crypto/webcrypto.ts";
 import {
   CertificateVerificationError,
-  type CipherSuiteName,
   type PeerCertificate,
   type PeerVerificationInput,
   startTls,
@@ -20,14 +19,14 @@ import {
 import type { ProbeArgs } from "./args.ts";
 import { type CertificateReport, describeChain } from "./certificates.ts";
 import { allPassed, type CheckResult, failedAt, noneChecked } from "./checks.ts";
-import { type Direction, RecordTracer, tapConnection, type TraceRecord } from "./trace.ts";
+import { type Direction, RecordTracer, tapConnection, type TraceRecord, type TraceSession } from "./trace.ts";
 
 /** What was negotiated. */
 export interface NegotiatedReport {
   /** `"TLSv1.3"` (or `"TLSv1.2"`). */
   readonly protocol: "TLSv1.3" | "TLSv1.2";
-  /** IANA name of the suite. */
-  readonly cipherSuite: CipherSuiteName;
+  /** IANA name of the suite, e.g. `"TLS_AES_128_GCM_SHA256"`. */
+  readonly cipherSuite: string;
   /** The key-exchange group, e.g. `"X25519MLKEM768"`. */
   readonly group: string | null;
   /** The ALPN protocol agreed, or `null`. */
@@ -149,9 +148,10 @@ async function attempt(o: AttemptOptions): Promise<Attempt> {
     ? `[${remote.hostname}]:${remote.port}`
     : `${remote.hostname}:${remote.port}`;
   let firstSent: number | undefined;
+  const session: TraceSession = {};
   const tracers: Record<Direction, RecordTracer> = {
-    sent: new RecordTracer("sent"),
-    received: new RecordTracer("received"),
+    sent: new RecordTracer("sent", session),
+    received: new RecordTracer("received", session),
   };
   const tapped = tapConnection(tcp, (direction, chunk) => {
     const now = performance.now();

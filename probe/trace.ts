@@ -57,19 +57,49 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
+ * What both directions' tracers learn from the ServerHello: the version, which decides whether a
+ * ChangeCipherSpec switches its sender to encrypted records (TLS 1.2, RFC 5246 §7.1) or is a no-op kept
+ * for middleboxes (TLS 1.3, RFC 8446 §D.4).
+ */
+export interface TraceSession {
+  /** Set once the ServerHello has been seen. */
+  version?: "TLSv1.2" | "TLSv1.3";
+}
+
+/** supported_versions (RFC 8446 §4.2.1) in a ServerHello body says TLS 1.3; without it, TLS 1.2 or older. */
+function serverHelloVersion(body: Uint8Array): "TLSv1.2" | "TLSv1.3" | undefined {
+  let offset = 2 + 32; // legacy_version, random
+  if (offset >= body.length) return undefined;
+  offset += 1 + body[offset]; // legacy_session_id_echo
+  offset += 2 + 1; // cipher_suite, legacy_compression_method
+  if (offset + 2 > body.length) return "TLSv1.2"; // no extensions at all
+  const end = Math.min(body.length, offset + 2 + ((body[offset] << 8) | body[offset + 1]));
+  for (offset += 2; offset + 4 <= end;) {
+    const type = (body[offset] << 8) | body[offset + 1];
+    const length = (body[offset + 2] << 8) | body[offset + 3];
+    if (type === 43 && length === 2 && body[offset + 4] === 3 && body[offset + 5] === 4) return "TLSv1.3";
+    offset += 4 + length;
+  }
+  return "TLSv1.2";
+}
+
+/**
  * Splits one direction's byte stream into records. Handshake messages may span records (RFC 8446 §5.1); the
  * bytes still owed to a message are carried over so that the next record's messages are found.
  */
 export class RecordTracer {
   readonly #direction: Direction;
+  readonly #session: TraceSession;
   #buffer = new Uint8Array(0);
   /** Bytes of a plaintext handshake message still to come in later records. */
   #handshakeOwed = 0;
-  /** True once a record of type application_data has passed: from then on handshake records are encrypted. */
+  /** True once this direction's records are protected, so their contents cannot be read. */
   #encrypted = false;
 
-  constructor(direction: Direction) {
+  /** A tracer for `direction`; the two directions of one connection share `session`. */
+  constructor(direction: Direction, session: TraceSession = {}) {
     this.#direction = direction;
+    this.#session = session;
   }
 
   /** Adds a chunk as it passed at `timeMs`; returns the records it completed. */
@@ -93,15 +123,24 @@ export class RecordTracer {
 
   #describe(header: Uint8Array, fragment: Uint8Array, timeMs: number): TraceRecord {
     const type = header[0];
-    let summary: string;
-    if (type === 22) summary = this.#handshakeSummary(fragment);
-    else if (type === 21 && fragment.length === 2) {
-      summary = `${fragment[0] === 1 ? "warning" : "fatal"} ${alertName(fragment[1])}`;
-    } else if (type === 20) summary = "ChangeCipherSpec (middlebox compatibility, ignored by TLS 1.3)";
-    else if (type === 23) {
+    let summary = "";
+    if (type === 22) {
+      summary = this.#encrypted ? "encrypted handshake (Finished)" : this.#handshakeSummary(fragment);
+    } else if (type === 21) {
+      summary = this.#encrypted || fragment.length !== 2
+        ? "encrypted alert"
+        : `${fragment[0] === 1 ? "warning" : "fatal"} ${alertName(fragment[1])}`;
+    } else if (type === 20) {
+      if (this.#session.version === "TLSv1.3") {
+        summary = "ChangeCipherSpec (middlebox compatibility, ignored by TLS 1.3)";
+      } else {
+        summary = "ChangeCipherSpec (records from here on are encrypted)";
+        this.#encrypted = true;
+      }
+    } else if (type === 23) {
       summary = "encrypted";
       this.#encrypted = true;
-    } else summary = "";
+    }
     return {
       direction: this.#direction,
       timeMs,
@@ -117,7 +156,6 @@ export class RecordTracer {
 
   /** The names of the handshake messages that start in this plaintext record. */
   #handshakeSummary(fragment: Uint8Array): string {
-    if (this.#encrypted) return "encrypted handshake (TLS 1.2)";
     const names: string[] = [];
     let offset = Math.min(this.#handshakeOwed, fragment.length);
     if (offset > 0) names.push("(continued)");
@@ -125,11 +163,12 @@ export class RecordTracer {
     while (offset + 4 <= fragment.length) {
       const type = fragment[offset];
       const length = (fragment[offset + 1] << 16) | (fragment[offset + 2] << 8) | fragment[offset + 3];
+      const body = fragment.subarray(offset + 4, offset + 4 + length);
       let name = HANDSHAKE_NAMES.get(type) ?? `unknown handshake type ${type}`;
-      // RFC 8446 §4.1.3: a ServerHello with this fixed random is a HelloRetryRequest.
-      const random = fragment.subarray(offset + 6, offset + 38);
-      if (type === HandshakeType.server_hello && equalBytes(random, HELLO_RETRY_REQUEST_RANDOM)) {
-        name = "HelloRetryRequest";
+      if (type === HandshakeType.server_hello) {
+        // RFC 8446 §4.1.3: a ServerHello with this fixed random is a HelloRetryRequest.
+        if (equalBytes(body.subarray(2, 34), HELLO_RETRY_REQUEST_RANDOM)) name = "HelloRetryRequest";
+        this.#session.version ??= serverHelloVersion(body);
       }
       const available = fragment.length - offset - 4;
       if (length > available) {

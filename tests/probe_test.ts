@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { parseArgs, parseTarget } from "../probe/args.ts";
 import { certificateFields, colonHex } from "../probe/certificates.ts";
 import { failedAt } from "../probe/checks.ts";
-import { RecordTracer } from "../probe/trace.ts";
+import { RecordTracer, type TraceSession } from "../probe/trace.ts";
+import { renderJson, renderText, runProbe } from "../probe/main.ts";
 import { type DenoEchoServer, freePort, pemToDer, startDenoServer } from "./_peers.ts";
 import { type CertAndKey, testPki } from "./_pki.ts";
 
@@ -144,6 +145,8 @@ Deno.test("probe --trace: every record, ClientHello sent and ServerHello receive
     /→ handshake +0x0301 +len +\d+ +ClientHello\n +16 03 01 [0-9a-f]{2} [0-9a-f]{2} \| 01 /,
   );
   assert.match(run.stdout, /← handshake +0x0303 +len +\d+ +ServerHello\n +16 03 03 [0-9a-f ]+\| 02 /);
+  // The ServerHello's supported_versions says TLS 1.3: a ChangeCipherSpec is only for middleboxes (§D.4).
+  assert.match(run.stdout, /change_cipher_spec +0x0303 +len +1 +ChangeCipherSpec \(middlebox compatibility/);
   assert.match(run.stdout, /← application_data +0x0303 .* encrypted/);
   assert.match(run.stdout, /→ application_data +0x0303 .* encrypted/);
 
@@ -305,6 +308,33 @@ Deno.test("probe: a refused connection exits 1 with a one-line reason; usage err
 
 // ---- parts ----
 
+Deno.test("probe in-process: runProbe leaves nothing open; text is coloured only when asked; JSON round-trips", async () => {
+  const pki = await testPki();
+  const leaf = pki.leaves["ECDSA P-384"];
+  await using s = await server(leaf);
+  const report = await runProbe({
+    host: "127.0.0.1",
+    port: s.port,
+    serverName: "localhost",
+    caFile: pki.root.certPath,
+    alpn: [],
+    insecure: false,
+    trace: true,
+    json: false,
+    color: false,
+    timeoutSeconds: 10,
+  });
+  assert.equal(report.ok, true, report.error?.message);
+  assert.equal(report.chain[0].publicKey, "EC P-384");
+  assert.ok(report.trace!.length >= 4);
+  assert.ok(renderText(report, true).includes("\x1b[32m✔\x1b[0m server name"));
+  assert.ok(!renderText(report, false).includes("\x1b["));
+  const json = JSON.parse(renderJson(report));
+  assert.equal(json.chain[0].der, pemToDer(leaf.cert).toHex());
+  assert.equal(json.trace[0].header, report.trace![0].header.toHex());
+  assert.equal(json.chain[0].notAfter, report.chain[0].notAfter.toISOString());
+});
+
 Deno.test("probe args: host[:port] forms, defaults and errors", () => {
   assert.deepEqual(parseTarget("example.com"), { host: "example.com", port: 443 });
   assert.deepEqual(parseTarget("example.com:8443"), { host: "example.com", port: 8443 });
@@ -332,7 +362,8 @@ Deno.test("probe args: host[:port] forms, defaults and errors", () => {
 });
 
 Deno.test("probe trace: RFC 8446 §5.1 records split across chunks, messages across records, HelloRetryRequest named", () => {
-  const tracer = new RecordTracer("received");
+  const session: TraceSession = {};
+  const tracer = new RecordTracer("received", session);
   const hrrRandom = Uint8Array.fromHex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c");
   // A HelloRetryRequest (ServerHello with the special random) of 38 body bytes, in a record cut in two chunks.
   const body = new Uint8Array(38);
@@ -342,6 +373,10 @@ Deno.test("probe trace: RFC 8446 §5.1 records split across chunks, messages acr
   assert.deepEqual(tracer.push(hrr.subarray(0, 7), 1), []);
   const [record] = tracer.push(hrr.subarray(7), 2);
   assert.equal(record.summary, "HelloRetryRequest");
+  assert.equal(session.version, "TLSv1.2", "this HelloRetryRequest carries no supported_versions");
+  session.version = "TLSv1.3";
+  const [dummy] = tracer.push(Uint8Array.of(20, 3, 3, 0, 1, 1), 2);
+  assert.equal(dummy.summary, "ChangeCipherSpec (middlebox compatibility, ignored by TLS 1.3)");
   assert.equal(record.timeMs, 2);
   assert.equal(record.length, 42);
   // A handshake message of 10 bytes split over two records.
@@ -349,6 +384,11 @@ Deno.test("probe trace: RFC 8446 §5.1 records split across chunks, messages acr
   assert.equal(first[0].summary, "Certificate (4 of 10 bytes, continues in the next record)");
   const second = tracer.push(Uint8Array.of(22, 3, 3, 0, 10, 5, 6, 7, 8, 9, 10, 20, 0, 0, 0), 4);
   assert.equal(second[0].summary, "(continued), Finished");
+  // Before the version is known, a ChangeCipherSpec is taken as TLS 1.2's: what follows is encrypted.
+  const tls12 = new RecordTracer("received", {});
+  const [ccs, finished] = tls12.push(Uint8Array.of(20, 3, 3, 0, 1, 1, 22, 3, 3, 0, 2, 0xde, 0xad), 6);
+  assert.equal(ccs.summary, "ChangeCipherSpec (records from here on are encrypted)");
+  assert.equal(finished.summary, "encrypted handshake (Finished)");
   // Plaintext alert, then an encrypted record.
   const [alert, encrypted] = tracer.push(Uint8Array.of(21, 3, 3, 0, 2, 2, 40, 23, 3, 3, 0, 1, 0xaa), 5);
   assert.equal(alert.summary, "fatal handshake_failure");

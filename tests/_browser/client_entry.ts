@@ -44,11 +44,17 @@ export interface PageResults {
   readonly runs: readonly RunResult[];
 }
 
-const SUITE_AEADS: Readonly<Record<CipherSuiteName, AeadName>> = {
+/** The TLS 1.3 suites, each with the AEAD it needs. */
+const SUITE_AEADS: Readonly<Record<Tls13SuiteName, AeadName>> = {
   TLS_AES_128_GCM_SHA256: "AES-128-GCM",
   TLS_AES_256_GCM_SHA384: "AES-256-GCM",
   TLS_CHACHA20_POLY1305_SHA256: "ChaCha20-Poly1305",
 };
+
+type Tls13SuiteName = Extract<
+  CipherSuiteName,
+  "TLS_AES_128_GCM_SHA256" | "TLS_AES_256_GCM_SHA384" | "TLS_CHACHA20_POLY1305_SHA256"
+>;
 
 interface Element {
   textContent: string | null;
@@ -125,7 +131,7 @@ async function run(): Promise<void> {
     show("groups", groups.join(", "));
     const plans: [string, StartTlsOptions][] = [["default", {}]];
     for (const group of groups) plans.push([`group ${group}`, { groups: [group] }]);
-    for (const [suite, aead] of Object.entries(SUITE_AEADS) as [CipherSuiteName, AeadName][]) {
+    for (const [suite, aead] of Object.entries(SUITE_AEADS) as [Tls13SuiteName, AeadName][]) {
       if (aeads.includes(aead)) plans.push([`suite ${suite}`, { cipherSuites: [suite] }]);
     }
     const runs: RunResult[] = [];
