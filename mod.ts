@@ -19,6 +19,18 @@
  * }
  * ```
  *
+ * @example
+ * ```ts ignore
+ * // TLS 1.3 resumption is on by default: listeners issue session tickets, clients keep them in
+ * // defaultSessionCache() (or `sessionCache`) and offer them to the same server name and port.
+ * const first = await connectTls({ hostname: "example.com", port: 443 });
+ * await first.write(request);
+ * await first.read(buffer); // the tickets come with the server's data
+ * first.close();
+ * const second = await connectTls({ hostname: "example.com", port: 443 });
+ * console.log((await second.handshake()).resumed); // true: no certificate, no signature this time
+ * ```
+ *
  * @module
  */
 
@@ -30,11 +42,21 @@ export { listenTls, TlsListener } from "./connection/listener.ts";
 export type { ListenTlsOptions } from "./connection/listener.ts";
 export { TlsConn } from "./connection/conn.ts";
 export type { StreamPair } from "./connection/transport.ts";
+export { defaultSessionCache, MemorySessionCache } from "./connection/session_cache.ts";
+export type {
+  CachedSession,
+  MemorySessionCacheOptions,
+  SessionCache,
+  SessionTicket,
+  Tls12SessionTicket,
+} from "./connection/session_cache.ts";
+export { SessionTicketKeys } from "./handshake/ticket_keys.ts";
+export type { SessionTicketKeysOptions } from "./handshake/ticket_keys.ts";
 export type { TraceDirection, TraceEvent, Tracer } from "./connection/trace.ts";
 export type { MessageSummary } from "./handshake/describe.ts";
 export type { TlsHandshakeInfo } from "./handshake/context.ts";
 export type { PeerVerificationInput, VerifyPeer } from "./handshake/client_config.ts";
-export type { CipherSuiteName } from "./handshake/constants.ts";
+export type { CipherSuiteName, Tls12CipherSuiteName } from "./handshake/constants.ts";
 export type { GroupName } from "./crypto/provider.ts";
 export type { PeerCertificate } from "./x509/verifier.ts";
 export {

@@ -24,7 +24,9 @@ for (const [aead, keyLength] of Object.entries(AEADS) as [AeadName, number][]) {
   Deno.bench(`open ${aead} 16384 B ×16 (sealed then opened in order)`, { group: "open16" }, async (b) => {
     const w = new Tls13RecordProtection(await webCrypto.importAead(aead, key), iv);
     const r = new Tls13RecordProtection(await webCrypto.importAead(aead, key), iv);
-    const sealed = await Promise.all(Array.from({ length: 16 }, () => w.seal(ContentType.application_data, content)));
+    const sealed = await Promise.all(
+      Array.from({ length: 16 }, () => w.seal(ContentType.application_data, content)),
+    );
     const reader = new RecordReader();
     for (const s of sealed) reader.push(s);
     const records = sealed.map(() => reader.next()!);

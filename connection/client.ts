@@ -8,23 +8,21 @@ import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
 import { webCrypto } from "../crypto/webcrypto.ts";
 import { TlsError } from "../errors.ts";
 import type { ClientConfig, VerifyPeer } from "../handshake/client_config.ts";
-import type { CipherSuiteName } from "../handshake/constants.ts";
+import type { CipherSuiteName, Tls12CipherSuiteName } from "../handshake/constants.ts";
 import { createCertificateVerifier } from "../x509/verify.ts";
 import { toALabel } from "../x509/names.ts";
 import { mozillaTrustAnchors, systemTrustAnchors } from "../x509/trust_store.ts";
 import { loadCertifiedKey } from "./certificates.ts";
+import { anchorCache } from "./_anchor_cache.ts";
 import { TlsConn } from "./conn.ts";
 import { TlsEngine } from "./engine.ts";
+import { checkHandshakeTimeout, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT, handshakeWithin } from "./deadline.ts";
 import type { Tracer } from "./trace.ts";
-import { startClientHandshake } from "../handshake/client13_hello.ts";
-import {
-  checkVersions,
-  resolveAlpn,
-  resolveGroups,
-  resolveSuites,
-  splitPem,
-  type TlsVersion,
-} from "./options.ts";
+import type { SessionCache } from "../handshake/session.ts";
+import { defaultSessionCache } from "./session_cache.ts";
+import { startClient } from "../handshake/client_start.ts";
+import { resolveAlpn, resolveGroups, splitPem, type TlsVersion } from "./options.ts";
+import { clientTls12Config, resolveVersions } from "./versions.ts";
 import { type StreamPair, toByteTransport } from "./transport.ts";
 
 export type { TlsVersion } from "./options.ts";
@@ -62,12 +60,26 @@ export interface StartTlsOptions {
   unsafelyIgnoreCertificateErrors?: boolean;
   /** Runs after the built-in certificate checks; throwing rejects the handshake with `bad_certificate`. */
   verifyPeer?: VerifyPeer;
-  /** Lowest version to negotiate (default `"TLSv1.3"`; TLS 1.2 is not implemented yet). */
+  /**
+   * Lowest version to negotiate: `"TLSv1.2"` (default) or `"TLSv1.3"`. With TLS 1.2 enabled the ClientHello
+   * also offers TLS 1.2 (and its suites), and a TLS 1.2 answer from a server that speaks TLS 1.3 — the
+   * downgrade sentinel of RFC 8446 §4.1.3 — is refused with `illegal_parameter`.
+   */
   minVersion?: TlsVersion;
-  /** Highest version to negotiate (default `"TLSv1.3"`). */
+  /** Highest version to negotiate: `"TLSv1.3"` (default) or `"TLSv1.2"` (a TLS 1.2-only ClientHello). */
   maxVersion?: TlsVersion;
-  /** Cipher suites to offer by IANA name, in preference order. */
-  cipherSuites?: CipherSuiteName[];
+  /**
+   * Cipher suites to offer by IANA name, in preference order; TLS 1.3 and TLS 1.2 suites in one list. A
+   * version none of whose suites is named is not offered. Default: the three TLS 1.3 suites and the six
+   * TLS 1.2 ECDHE suites. `TLS_RSA_WITH_AES_128_GCM_SHA256` and `TLS_RSA_WITH_AES_256_GCM_SHA384` (static
+   * RSA key transport: no forward secrecy, for old servers only) are offered only when named here.
+   */
+  cipherSuites?: (CipherSuiteName | Tls12CipherSuiteName)[];
+  /**
+   * TLS 1.2: abort unless the server negotiates the extended master secret (RFC 7627), which it always
+   * offers; default `true`. Without it a TLS 1.2 session is open to the triple handshake attack.
+   */
+  requireExtendedMasterSecret?: boolean;
   /** Key-exchange groups to offer, in preference order (default X25519MLKEM768, X25519, P-256, P-384). */
   groups?: GroupName[];
   /** Called with each NSS key-log line (for Wireshark). Handle with care: it carries the traffic secrets. */
@@ -84,7 +96,33 @@ export interface StartTlsOptions {
   cert?: string;
   /** The private key of `cert` (PEM: PKCS #8, PKCS #1 or SEC 1). */
   key?: string;
-  /** Aborts the handshake. */
+  /**
+   * Where TLS 1.3 session tickets are kept, keyed by `"<serverName>:<port>"` (port 0 over a stream pair), to
+   * resume later connections to the same server without its certificate chain and signature (RFC 8446 §2.2;
+   * `handshake()` then reports `resumed: true`). Default: {@link defaultSessionCache}, one bounded in-memory
+   * cache shared by the connections of the process; `null`: no resumption. A ticket is used once; it is
+   * offered only if the server certificates it records pass this connection's verification again
+   * (trust anchors, name, validity, `verifyPeer`). Tickets arrive after the handshake, with the server's
+   * first data: a connection that never reads gets none. TLS 1.2 sessions (RFC 5077 tickets, which arrive
+   * within the handshake) are kept in the same cache under the same key, by the same rules, and may be
+   * offered more than once.
+   *
+   * @example
+   * ```ts ignore
+   * const sessionCache = new MemorySessionCache({ capacity: 16 });
+   * const first = await connectTls({ hostname: "example.com", port: 443, sessionCache });
+   * // … read from first, close it …
+   * const second = await connectTls({ hostname: "example.com", port: 443, sessionCache });
+   * console.log((await second.handshake()).resumed); // true
+   * ```
+   */
+  sessionCache?: SessionCache | null;
+  /**
+   * Milliseconds the handshake may take before the connection is closed and the call rejects with a
+   * `TlsError` (default 30 000; 0: no limit). A server that stalls or trickles its flight is cut off.
+   */
+  handshakeTimeout?: number;
+  /** Aborts the handshake: the connection is closed and the call rejects with the signal's reason. */
   signal?: AbortSignal;
 }
 
@@ -111,12 +149,12 @@ export function isIpLiteral(name: string): boolean {
 
 /** Checks and defaults the options into the handshake configuration. */
 export async function resolveClientConfig(
-  options: StartTlsOptions & { hostname?: string },
+  options: StartTlsOptions & { hostname?: string; port?: number },
   test: ClientTestOptions = {},
 ): Promise<ClientConfig> {
   const crypto = test.crypto ?? webCrypto;
-  checkVersions(options.minVersion, options.maxVersion);
-  const suites = resolveSuites(options.cipherSuites);
+  checkHandshakeTimeout(options.handshakeTimeout);
+  const versions = resolveVersions(options, "client");
   const groups = resolveGroups(options.groups);
   // A share for the first group; with the hybrid first, a classical X25519 share beside it.
   const keyShareGroups = groups[0] === "X25519MLKEM768" && groups.includes("X25519")
@@ -140,9 +178,9 @@ export async function resolveClientConfig(
   ) {
     throw new TlsError(`trustStore must be "mozilla" or "system", not ${JSON.stringify(options.trustStore)}`);
   }
-  // The built-in stores are parsed once per process and shared; caCerts are the caller's own.
+  // The built-in stores are parsed once per process and shared; caCerts once per distinct list.
   const caCerts = options.caCerts !== undefined
-    ? splitPem(options.caCerts)
+    ? anchorCache.get(splitPem(options.caCerts))
     : options.trustStore === "system"
     ? await systemTrustAnchors()
     : mozillaTrustAnchors();
@@ -158,7 +196,7 @@ export async function resolveClientConfig(
     crypto,
     serverName,
     sni,
-    suites,
+    suites: versions.suites13,
     groups,
     keyShareGroups,
     alpnProtocols,
@@ -168,29 +206,11 @@ export async function resolveClientConfig(
     clientCertificate,
     now: test.now ?? (() => new Date()),
     middleboxCompat: test.middleboxCompat ?? true,
+    sessionCache: options.sessionCache === null ? undefined : options.sessionCache ?? defaultSessionCache(),
+    sessionKey: `${serverName}:${options.port ?? 0}`,
+    tls12: clientTls12Config(versions, options.requireExtendedMasterSecret),
     customizeClientHello: test.customizeClientHello,
   };
-}
-
-async function handshakeWithSignal(conn: TlsConn, signal: AbortSignal | undefined): Promise<TlsConn> {
-  if (!signal) {
-    await conn.handshake();
-    return conn;
-  }
-  signal.throwIfAborted();
-  const { promise, reject } = Promise.withResolvers<never>();
-  const onAbort = () => {
-    conn.close();
-    reject(signal.reason);
-  };
-  signal.addEventListener("abort", onAbort, { once: true });
-  try {
-    await Promise.race([conn.handshake(), promise]);
-    return conn;
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-    conn.handshake().catch(() => {});
-  }
 }
 
 /**
@@ -211,18 +231,22 @@ export async function startTls(
   const t = toByteTransport(transport);
   let config: ClientConfig;
   try {
-    config = await resolveClientConfig(options, test);
+    // The session cache key's port: the TCP peer's (the `port` of connectTls), 0 over a stream pair.
+    const port = (t.conn?.remoteAddr as Partial<Deno.NetAddr> | undefined)?.port ?? 0;
+    config = await resolveClientConfig({ ...options, port }, test);
   } catch (e) {
     t.close();
     throw e;
   }
   const engine = new TlsEngine({
     crypto: config.crypto,
-    begin: (io) => startClientHandshake(config, io),
+    begin: (io) => startClient(config, io),
     keyLog: options.keyLog,
     trace: options.trace,
   });
-  return await handshakeWithSignal(new TlsConn(engine, t), options.signal);
+  const conn = new TlsConn(engine, t);
+  await handshakeWithin(conn, options.handshakeTimeout ?? DEFAULT_CLIENT_HANDSHAKE_TIMEOUT, options.signal);
+  return conn;
 }
 
 /**

@@ -13,6 +13,12 @@ import type { ByteTransport } from "./transport.ts";
 
 /** Bytes sealed per step of a large write: 16 full records in flight at once. */
 const WRITE_WINDOW = 16 * 16384;
+/**
+ * Bytes that writes may leave queued (being sealed, or sealed and waiting for the transport) before a write
+ * waits for the transport: the next write's seals then overlap the previous write's, and its transport
+ * write, while memory per connection stays bounded.
+ */
+const WRITE_BEHIND = 512 * 1024;
 const UNKNOWN_ADDR: Deno.NetAddr = { transport: "tcp", hostname: "0.0.0.0", port: 0 };
 
 /**
@@ -33,6 +39,10 @@ export class TlsConn implements Deno.Conn {
   #handshake: Promise<TlsHandshakeInfo> | undefined;
   #pump: Promise<boolean> | undefined;
   #writeChain: Promise<void> = Promise.resolve();
+  /** Bytes handed to the engine by `write` whose records have not reached the transport yet. */
+  #queued = 0;
+  /** The first transport write failure, which the next `write` reports if no write awaited it. */
+  #writeFailure: unknown;
   #pending: Uint8Array[] = [];
   #eof = false;
   #closed = false;
@@ -115,10 +125,13 @@ export class TlsConn implements Deno.Conn {
   #flush(): Promise<void> {
     const items = this.#engine.takeOutput();
     if (items.length > 0) {
-      this.#writeChain = this.#writeChain.then(async () => {
+      const written = this.#writeChain.then(async () => {
         const parts = await Promise.all(items);
         await this.#transport.write(parts.length === 1 ? parts[0] : concat(...parts));
       });
+      // Whoever awaits the chain sees a failure; one that nobody awaits yet is kept for the next write.
+      written.catch((e) => this.#writeFailure ??= e);
+      this.#writeChain = written;
     }
     return this.#writeChain;
   }
@@ -164,33 +177,65 @@ export class TlsConn implements Deno.Conn {
   /** Reads application data into `p`; resolves to the number of bytes, or `null` after close_notify. */
   async read(p: Uint8Array): Promise<number | null> {
     if (p.length === 0) return 0;
-    const chunk = await this.#readChunk();
+    let chunk: Uint8Array | null | undefined = await this.#readChunk();
     if (chunk === null) return null;
-    const n = Math.min(p.length, chunk.length);
-    p.set(chunk.subarray(0, n));
-    if (n < chunk.length) this.#pending.unshift(chunk.subarray(n));
+    // Application data already decrypted (several records of one transport read) fills `p` in one call.
+    let n = 0;
+    for (; chunk; chunk = this.#nextDecrypted()) {
+      const take = Math.min(p.length - n, chunk.length);
+      p.set(take === chunk.length ? chunk : chunk.subarray(0, take), n);
+      n += take;
+      if (take < chunk.length) {
+        this.#pending.unshift(chunk.subarray(take));
+        break;
+      }
+      if (n === p.length) break;
+    }
     return n;
   }
 
-  /** Encrypts and sends `p`; resolves to `p.length` once it has been handed to the transport. */
+  /** The next chunk of application data that is already decrypted, without reading the transport. */
+  #nextDecrypted(): Uint8Array | undefined {
+    if (this.#pending.length === 0) this.#pending.push(...this.#engine.takePlaintext());
+    return this.#pending.shift();
+  }
+
+  /**
+   * Encrypts and sends `p`; resolves to `p.length` once its records are queued for the transport (its bytes
+   * are copied: `p` may be reused at once). While more than {@link WRITE_BEHIND} bytes are queued, it waits
+   * for the transport first; a transport failure rejects this write or the next one.
+   */
   async write(p: Uint8Array): Promise<number> {
     await this.handshake();
-    // A window of records is sealed at once (their AEAD calls overlap), then handed to the transport before
-    // the next window: memory stays bounded for any write size, and the transport's backpressure holds.
+    // A window of records is sealed at once (their AEAD calls overlap) and queued for the transport; the
+    // write waits for the transport only while too much is queued: memory stays bounded for any write size,
+    // and the transport's backpressure holds.
     for (let offset = 0; offset < p.length || offset === 0; offset += WRITE_WINDOW) {
-      this.#engine.send(p.subarray(offset, Math.min(offset + WRITE_WINDOW, p.length)));
-      try {
-        await this.#flush();
-      } catch (e) {
-        const error = this.#engine.abort(
-          new TlsError(`transport write failed: ${(e as Error).message}`, { cause: e }),
-        );
-        this.#closeTransport();
-        throw error;
+      if (this.#writeFailure !== undefined) throw this.#writeFailed(this.#writeFailure);
+      const window = p.subarray(offset, Math.min(offset + WRITE_WINDOW, p.length));
+      this.#engine.send(window);
+      this.#queued += window.length;
+      const flushed = this.#flush();
+      flushed.then(() => this.#queued -= window.length, () => {});
+      if (this.#queued > WRITE_BEHIND) {
+        try {
+          await flushed;
+        } catch (e) {
+          throw this.#writeFailed(e);
+        }
       }
       if (p.length === 0) break;
     }
     return p.length;
+  }
+
+  /** Fails the connection after a transport write failure and closes the transport; returns the error. */
+  #writeFailed(cause: unknown): TlsError {
+    const error = this.#engine.abort(
+      new TlsError(`transport write failed: ${(cause as Error)?.message ?? cause}`, { cause }),
+    );
+    this.#closeTransport();
+    return error;
   }
 
   /** Sends a KeyUpdate (RFC 8446 §4.6.3); with `requestPeerUpdate` the peer is asked to update too. */

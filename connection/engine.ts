@@ -1,5 +1,6 @@
 /**
- * The sans-I/O TLS 1.3 engine, for either role: TLS bytes in, TLS bytes and plaintext out, never a socket or a timer.
+ * The sans-I/O TLS engine (TLS 1.3, and TLS 1.2 once a handshake state says so: see `engine12.ts`), for
+ * either role: TLS bytes in, TLS bytes and plaintext out, never a socket or a timer.
  * It owns the record layer (framing, protection, reassembly, alerts) and drives the handshake states, applying
  * what they ask for through {@link HandshakeIo}.
  *
@@ -20,15 +21,33 @@ import {
   TlsError,
 } from "../errors.ts";
 import { Connected } from "../handshake/connected13.ts";
-import { HandshakeType, type Tls13Suite } from "../handshake/constants.ts";
-import type { HandshakeIo, HandshakeState, TlsHandshakeInfo } from "../handshake/context.ts";
+import { HandshakeType, type Tls12Suite, type Tls13Suite } from "../handshake/constants.ts";
+import type {
+  HandshakeIo,
+  HandshakeState,
+  Tls12TrafficKeys,
+  TlsHandshakeInfo,
+} from "../handshake/context.ts";
 import { trafficKeys } from "../handshake/key_schedule.ts";
 import { decodeAlert, encodeAlert } from "../record/alert.ts";
-import { ContentType, encodeRecord, MAX_PLAINTEXT, RecordReader, type TlsRecord } from "../record/framing.ts";
+import {
+  ContentType,
+  encodeRecord,
+  MAX_CIPHERTEXT_TLS12,
+  MAX_PLAINTEXT,
+  RecordReader,
+  type TlsRecord,
+} from "../record/framing.ts";
 import { HandshakeReassembler } from "../record/handshake_reassembler.ts";
-import { Tls13RecordProtection } from "../record/protection13.ts";
+import { type InnerPlaintext, Tls13RecordProtection } from "../record/protection13.ts";
 import { describeHandshake } from "../handshake/describe.ts";
 import type { TraceEvent, Tracer } from "./trace.ts";
+import {
+  changeCipherSpecHandler12,
+  type RecordProtection,
+  tls12Protection,
+  WarningAlerts12,
+} from "./engine12.ts";
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -48,15 +67,23 @@ export interface EngineOptions {
 
 /** Most ChangeCipherSpec records tolerated during a handshake (RFC 8446 §5 allows them; a flood is not). */
 const MAX_CHANGE_CIPHER_SPEC = 4;
+/** Most received records whose AEAD opens are in flight together (see `#processPipelined`). */
+const MAX_PIPELINED_RECORDS = 32;
 /** Most consecutive empty application_data records before the peer is considered abusive. */
 const MAX_EMPTY_RECORDS = 32;
+/** Most records received before the handshake completes (a handshake needs a handful; see SECURITY_NOTES.md). */
+export const MAX_HANDSHAKE_RECORDS = 512;
+/** Most post-handshake messages (NewSessionTicket, KeyUpdate, …) received without application data between. */
+export const MAX_POST_HANDSHAKE_MESSAGES = 64;
+/** Most user_canceled alerts a connection accepts (RFC 8446 §6.1: one, then close_notify, is the norm). */
+export const MAX_USER_CANCELED = 4;
 /** legacy_record_version of every record but the initial ClientHello (RFC 8446 §5.1). */
 const RECORD_VERSION = 0x0303;
 const INITIAL_RECORD_VERSION = 0x0301;
 
 type Phase = "handshaking" | "connected" | "closed";
 
-/** A TLS 1.3 connection without I/O. */
+/** A TLS 1.3 (or, once a handshake state says so, TLS 1.2) connection without I/O. */
 export class TlsEngine implements HandshakeIo {
   readonly crypto: CryptoProvider;
   readonly #begin: (io: HandshakeIo) => Promise<HandshakeState>;
@@ -65,8 +92,11 @@ export class TlsEngine implements HandshakeIo {
   readonly #born = performance.now();
   readonly #reader = new RecordReader();
   readonly #reassembler = new HandshakeReassembler();
-  #read: Tls13RecordProtection | undefined;
-  #write: Tls13RecordProtection | undefined;
+  #read: RecordProtection | undefined;
+  #write: RecordProtection | undefined;
+  /** Set by `useTls12()`: the records and alerts of RFC 5246 from then on. */
+  #tls12 = false;
+  readonly #warnings12 = new WarningAlerts12();
   #state: HandshakeState | undefined;
   #phase: Phase = "handshaking";
   #error: TlsError | undefined;
@@ -78,6 +108,11 @@ export class TlsEngine implements HandshakeIo {
   #clientRandom: Uint8Array | undefined;
   #changeCipherSpecs = 0;
   #emptyRecords = 0;
+  #handshakeRecords = 0;
+  #postHandshakeMessages = 0;
+  #userCanceled = 0;
+  /** Bytes of early data still to skip (RFC 8446 §4.2.10); 0: none is being skipped. */
+  #earlyDataBudget = 0;
 
   constructor(options: EngineOptions) {
     this.crypto = options.crypto;
@@ -153,14 +188,60 @@ export class TlsEngine implements HandshakeIo {
   /** Processes bytes received from the transport. Throws the connection's `TlsError` on a fatal error. */
   async receive(bytes: Uint8Array): Promise<void> {
     this.#throwIfFailed();
+    // RFC 8446 §6.1: "any data received after a closure alert has been received MUST be ignored".
+    if (this.#peerClosed) return;
     try {
       this.#reader.push(bytes);
       for (let record = this.#reader.next(); record; record = this.#reader.next()) {
-        await this.#processRecord(record);
+        if (this.#phase === "connected" && this.#read && record.type === ContentType.application_data) {
+          await this.#processPipelined(record);
+        } else {
+          await this.#processRecord(record);
+        }
         if (this.#peerClosed) break;
       }
     } catch (e) {
       throw this.#fail(e);
+    }
+  }
+
+  /**
+   * Processes `first` and every further complete protected record already buffered (at most
+   * {@link MAX_PIPELINED_RECORDS}), with their AEAD opens in flight together: each open fixes its sequence
+   * number when it is called, and the records are then processed strictly in order. A record that changes the
+   * read key (a KeyUpdate) makes the opens started after it wrong, so those records are opened again under
+   * the new key; an open whose result is not used is left to fail quietly.
+   */
+  async #processPipelined(first: TlsRecord): Promise<void> {
+    const records = [first];
+    try {
+      while (records.length < MAX_PIPELINED_RECORDS) {
+        const next = this.#reader.next();
+        if (!next) break;
+        records.push(next);
+      }
+    } catch {
+      // A malformed header: the records before it are processed first; reading it again throws again.
+    }
+    let index = 0;
+    while (index < records.length) {
+      const read = this.#read!;
+      const opened: Promise<InnerPlaintext>[] = [];
+      for (let i = index; i < records.length && records[i].type === ContentType.application_data; i++) {
+        const open = read.open(records[i]);
+        open.catch(() => {});
+        opened.push(open);
+      }
+      if (opened.length === 0) {
+        // Not protected: #processRecord refuses it with the same error as without pipelining.
+        await this.#processRecord(records[index++]);
+        continue;
+      }
+      for (const open of opened) {
+        await this.#processRecord(records[index++], open);
+        if (this.#peerClosed || this.#read !== read) break;
+      }
+      if (this.#peerClosed) return;
     }
   }
 
@@ -204,6 +285,7 @@ export class TlsEngine implements HandshakeIo {
   /** Sends a KeyUpdate and switches the write key; `requestPeerUpdate` asks the peer to do the same. */
   async updateKeys(requestPeerUpdate = false): Promise<void> {
     this.#throwIfFailed();
+    if (this.#tls12) throw new TlsError("TLS 1.2 has no KeyUpdate: updateKeys() needs a TLS 1.3 connection");
     if (!(this.#state instanceof Connected)) {
       throw new TlsError("cannot update keys before the handshake completes");
     }
@@ -222,7 +304,9 @@ export class TlsEngine implements HandshakeIo {
   // ---- HandshakeIo ----
 
   sendHandshake(message: Uint8Array): void {
-    if (this.#tracer) this.#trace({ kind: "message", direction: "sent", message: describeHandshake(message) });
+    if (this.#tracer) {
+      this.#trace({ kind: "message", direction: "sent", message: describeHandshake(message) });
+    }
     if (message[0] === HandshakeType.client_hello && !this.#clientRandom) {
       this.#clientRandom = message.slice(6, 38);
       // RFC 8446 §5.1: the initial ClientHello may use 0x0301 as its record version, for compatibility.
@@ -268,6 +352,35 @@ export class TlsEngine implements HandshakeIo {
     this.#trace({ kind: "handshake_complete" });
   }
 
+  skipEarlyData(maxBytes: number): void {
+    this.#earlyDataBudget = maxBytes;
+  }
+
+  useTls12(): void {
+    this.#tls12 = true;
+    this.#reader.maxFragmentLength = MAX_CIPHERTEXT_TLS12;
+  }
+
+  async setReadKeys12(suite: Tls12Suite, keys: Tls12TrafficKeys): Promise<void> {
+    if (!this.#reassembler.empty) {
+      throw new TlsAlertError(
+        "unexpected_message",
+        "local",
+        "handshake message split across ChangeCipherSpec (RFC 5246 §7.1)",
+      );
+    }
+    this.#read = await tls12Protection(this.crypto, suite, keys);
+    this.#trace({ kind: "keys", direction: "read" });
+  }
+
+  async changeWriteCipherSpec12(suite: Tls12Suite, keys: Tls12TrafficKeys): Promise<void> {
+    const next = await tls12Protection(this.crypto, suite, keys);
+    this.#trace({ kind: "change_cipher_spec", direction: "sent" });
+    this.#queue(ContentType.change_cipher_spec, new Uint8Array([1]));
+    this.#write = next;
+    this.#trace({ kind: "keys", direction: "write" });
+  }
+
   // ---- internals ----
 
   async #protection(suite: Tls13Suite, secret: Uint8Array): Promise<Tls13RecordProtection> {
@@ -294,8 +407,29 @@ export class TlsEngine implements HandshakeIo {
     }
   }
 
-  async #processRecord(record: TlsRecord): Promise<void> {
-    if (record.type === ContentType.change_cipher_spec) {
+  /**
+   * RFC 8446 §4.2.10: whether `record` is early data to drop — an application_data record that does not
+   * authenticate under the read key, or comes before there is one, within the budget. The first record that
+   * is not (or one over the budget, which then fails as usual) ends the skipping.
+   */
+  async #skippedEarlyData(record: TlsRecord): Promise<boolean> {
+    const skip = record.type === ContentType.application_data &&
+      record.fragment.length <= this.#earlyDataBudget &&
+      !(this.#read instanceof Tls13RecordProtection && await this.#read.authenticates(record));
+    this.#earlyDataBudget = skip ? this.#earlyDataBudget - record.fragment.length : 0;
+    return skip;
+  }
+
+  /** Processes one record; `opened` is its AEAD open when the caller already started it. */
+  async #processRecord(record: TlsRecord, opened?: Promise<InnerPlaintext>): Promise<void> {
+    if (this.#phase === "handshaking" && ++this.#handshakeRecords > MAX_HANDSHAKE_RECORDS) {
+      throw new TlsAlertError(
+        "unexpected_message",
+        "local",
+        `more than ${MAX_HANDSHAKE_RECORDS} records before the handshake completed`,
+      );
+    }
+    if (record.type === ContentType.change_cipher_spec && !this.#tls12) {
       // RFC 8446 §5: an unprotected CCS of value 1 during the handshake is dropped; anything else is fatal.
       // It may only come after the first ClientHello was sent or received.
       if (
@@ -312,23 +446,40 @@ export class TlsEngine implements HandshakeIo {
       this.#trace({ kind: "change_cipher_spec", direction: "received" });
       return;
     }
+    if (this.#earlyDataBudget > 0 && !opened && await this.#skippedEarlyData(record)) return;
     let type = record.type;
     let content = record.fragment;
     if (this.#read) {
-      if (type !== ContentType.application_data) {
+      // TLS 1.2 records keep their real type under protection (RFC 5246 §6.2.3); TLS 1.3 ones do not.
+      if (type !== ContentType.application_data && !this.#tls12) {
         throw new TlsAlertError(
           "unexpected_message",
           "local",
           `unprotected record of type ${type} after keys are in use`,
         );
       }
-      ({ type, content } = await this.#read.open(record));
+      ({ type, content } = await (opened ?? this.#read.open(record)));
+    } else if (content.length > MAX_PLAINTEXT) {
+      throw new TlsAlertError(
+        "record_overflow",
+        "local",
+        `unprotected record of ${content.length} bytes exceeds 2^14 bytes (RFC 8446 §5.1, RFC 5246 §6.2.1)`,
+      );
     } else if (type === ContentType.application_data) {
       throw new TlsAlertError(
         "unexpected_message",
         "local",
         "application data before the handshake keys (RFC 8446 §5)",
       );
+    }
+    if (this.#tls12) {
+      if (type !== ContentType.alert) this.#warnings12.reset();
+      if (type === ContentType.change_cipher_spec) {
+        this.#trace({ kind: "change_cipher_spec", direction: "received" });
+        const handle = changeCipherSpecHandler12(content, this.#reassembler.empty, this.#state);
+        this.#state = await handle(this);
+        return;
+      }
     }
     switch (type) {
       case ContentType.alert:
@@ -344,6 +495,13 @@ export class TlsEngine implements HandshakeIo {
           }
           if (this.#tracer) {
             this.#trace({ kind: "message", direction: "received", message: describeHandshake(m.raw) });
+          }
+          if (this.#phase === "connected" && ++this.#postHandshakeMessages > MAX_POST_HANDSHAKE_MESSAGES) {
+            throw new TlsAlertError(
+              "unexpected_message",
+              "local",
+              `more than ${MAX_POST_HANDSHAKE_MESSAGES} post-handshake messages without application data`,
+            );
           }
           this.#state = await this.#state.handle(m, this);
         }
@@ -370,6 +528,7 @@ export class TlsEngine implements HandshakeIo {
           return;
         }
         this.#emptyRecords = 0;
+        this.#postHandshakeMessages = 0;
         if (this.#state instanceof Connected) this.#state.applicationDataReceived();
         this.#plaintext.push(content);
         return;
@@ -396,7 +555,19 @@ export class TlsEngine implements HandshakeIo {
       this.#peerClosed = true;
       return;
     }
-    if (alert.name === "user_canceled") return; // RFC 8446 §6.1: a close_notify follows.
+    if (alert.name === "user_canceled") {
+      // RFC 8446 §6.1: a close_notify follows; a stream of user_canceled is a peer keeping us busy.
+      if (++this.#userCanceled > MAX_USER_CANCELED) {
+        throw new TlsAlertError(
+          "unexpected_message",
+          "local",
+          `more than ${MAX_USER_CANCELED} user_canceled alerts`,
+        );
+      }
+      return;
+    }
+    // RFC 5246 §7.2.2: in TLS 1.2 a warning leaves the connection up (a few in a row, see engine12.ts).
+    if (this.#tls12 && this.#warnings12.ignore(alert)) return;
     // RFC 8446 §6.2: every other alert is fatal, whatever level it claims.
     const error = new TlsAlertError(alert.name, "remote", "");
     this.#error = error;

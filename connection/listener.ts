@@ -72,7 +72,8 @@ export class TlsListener implements Deno.Listener<TlsConn, Deno.NetAddr> {
   /** @internal Use `listenTls`. */
   constructor(options: ListenTlsOptions, test: ServerTestOptions = {}) {
     this.#options = options;
-    this.#config = resolveServerConfig(options, test);
+    // Session tickets are on by default for a listener: its connections share its ticket keys.
+    this.#config = resolveServerConfig({ ...options, sessionTickets: options.sessionTickets ?? true }, test);
     // Surfaces through accept(); never an unhandled rejection.
     this.#config.catch(() => {});
     this.#tcp = Deno.listen({
@@ -246,7 +247,8 @@ export class TlsListener implements Deno.Listener<TlsConn, Deno.NetAddr> {
 }
 
 /**
- * Listens for TLS 1.3 connections on `hostname:port`. The certificates are loaded once for the listener;
+ * Listens for TLS connections (TLS 1.3 and TLS 1.2 by default, see `minVersion`/`maxVersion`) on
+ * `hostname:port`. The certificates are loaded once for the listener;
  * a certificate or key that cannot be loaded makes the first `accept()` reject.
  *
  * @example

@@ -10,24 +10,20 @@ import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
 import { webCrypto } from "../crypto/webcrypto.ts";
 import { TlsError } from "../errors.ts";
 import type { VerifyPeer } from "../handshake/client_config.ts";
-import type { CipherSuiteName } from "../handshake/constants.ts";
+import type { CipherSuiteName, Tls12CipherSuiteName } from "../handshake/constants.ts";
 import type { ClientAuthMode, ServerConfig } from "../handshake/server_config.ts";
 import { ExpectClientHello } from "../handshake/server13_hello.ts";
+import { SessionTicketKeys } from "../handshake/ticket_keys.ts";
 import { parseCertificate } from "../x509/certificate.ts";
 import { decodePem } from "../x509/pem.ts";
 import { createCertificateVerifier } from "../x509/verify.ts";
 import { loadCertifiedKey } from "./certificates.ts";
 import { TlsConn } from "./conn.ts";
 import { TlsEngine } from "./engine.ts";
-import {
-  checkVersions,
-  resolveAlpn,
-  resolveGroups,
-  resolveSuites,
-  splitPem,
-  type TlsVersion,
-} from "./options.ts";
+import { checkHandshakeTimeout, handshakeWithin } from "./deadline.ts";
+import { resolveAlpn, resolveGroups, splitPem, type TlsVersion } from "./options.ts";
 import { type ByteTransport, type StreamPair, toByteTransport } from "./transport.ts";
+import { resolveVersions, serverTls12Config } from "./versions.ts";
 
 export type { ClientAuthMode } from "../handshake/server_config.ts";
 
@@ -65,12 +61,26 @@ export interface AcceptTlsOptions {
    * rejects the client with `bad_certificate`. `serverName` is the SNI the client sent, or `""`.
    */
   verifyPeer?: VerifyPeer;
-  /** Lowest version to negotiate (default `"TLSv1.3"`; TLS 1.2 is not implemented yet). */
+  /**
+   * Lowest version to negotiate: `"TLSv1.2"` (default) or `"TLSv1.3"`. A client that offers TLS 1.3 gets it;
+   * one that offers only TLS 1.2 gets TLS 1.2, with the downgrade sentinel of RFC 8446 §4.1.3 in the
+   * ServerHello.random when TLS 1.3 is enabled too, and TLS_FALLBACK_SCSV answered with
+   * `inappropriate_fallback` (RFC 7507).
+   */
   minVersion?: TlsVersion;
-  /** Highest version to negotiate (default `"TLSv1.3"`). */
+  /** Highest version to negotiate: `"TLSv1.3"` (default) or `"TLSv1.2"`. */
   maxVersion?: TlsVersion;
-  /** Cipher suites by IANA name, in server preference order. */
-  cipherSuites?: CipherSuiteName[];
+  /**
+   * Cipher suites by IANA name, in server preference order; TLS 1.3 and TLS 1.2 suites in one list. A
+   * version none of whose suites is named is not negotiated. Default: the three TLS 1.3 suites and the six
+   * TLS 1.2 ECDHE suites. `TLS_RSA_*` suites (no forward secrecy) are refused: a server never offers them.
+   */
+  cipherSuites?: (CipherSuiteName | Tls12CipherSuiteName)[];
+  /**
+   * TLS 1.2: refuse clients that do not offer the extended master secret (RFC 7627) with
+   * `handshake_failure`; default `true`. Without it a TLS 1.2 session is open to the triple handshake attack.
+   */
+  requireExtendedMasterSecret?: boolean;
   /**
    * Key-exchange groups in server preference order (default X25519MLKEM768, X25519, P-256, P-384). A group
    * the client sent a key share for is preferred; otherwise a HelloRetryRequest asks for the best one it
@@ -86,6 +96,32 @@ export interface AcceptTlsOptions {
   trace?: Tracer;
   /** Milliseconds a handshake may take before the connection is closed (default 10 000; 0: no limit). */
   handshakeTimeout?: number;
+  /**
+   * TLS 1.3 session tickets (RFC 8446 §4.6.1): after each handshake the server sends two NewSessionTickets,
+   * sealed (AES-256-GCM) under rotating keys that stay in the process, and resumes a session from one
+   * without certificates (`resumed: true`, the client certificate of the session kept in
+   * `peerCertificates`). 0-RTT data is never accepted.
+   * - `listenTls`: default `true`, keys of the listener's own;
+   * - `acceptTls`: default `false`, since each call has its own configuration: pass one
+   *   {@link SessionTicketKeys} to every call so that a ticket issued by one resumes in another;
+   * - a {@link SessionTicketKeys}: those keys (also to share them between listeners); `false`: no tickets.
+   *
+   * @example
+   * ```ts ignore
+   * const sessionTickets = new SessionTicketKeys({ lifetime: 3600 });
+   * for (;;) {
+   *   const tcp = await tcpListener.accept();
+   *   acceptTls(tcp, { cert, key, sessionTickets }).then(serve, console.error);
+   * }
+   * ```
+   */
+  sessionTickets?: boolean | SessionTicketKeys;
+  /**
+   * Lifetime of the session tickets in seconds: 1 to 604 800 (7 days, RFC 8446 §4.6.1), default 7200 (2
+   * hours). The ticket keys rotate with the same period; the previous key still opens tickets. Not with a
+   * {@link SessionTicketKeys}, which has its own.
+   */
+  ticketLifetime?: number;
   /** Aborts the handshake of `acceptTls` (not used by `listenTls`, whose `close()` abandons handshakes). */
   signal?: AbortSignal;
 }
@@ -107,8 +143,8 @@ export async function resolveServerConfig(
   test: ServerTestOptions = {},
 ): Promise<ServerConfig> {
   const crypto = test.crypto ?? webCrypto;
-  checkVersions(options.minVersion, options.maxVersion);
-  const suites = resolveSuites(options.cipherSuites);
+  checkHandshakeTimeout(options.handshakeTimeout);
+  const versions = resolveVersions(options, "server");
   const groups = resolveGroups(options.groups);
   const alpnProtocols = resolveAlpn(options.alpnProtocols);
   if ((options.cert === undefined) !== (options.key === undefined)) {
@@ -141,9 +177,10 @@ export async function resolveServerConfig(
       throw new TlsError(`clientCaCerts: ${(e as Error).message}`, { cause: e });
     }
   }
+  const sessionTickets = resolveSessionTickets(options.sessionTickets, options.ticketLifetime);
   return {
     crypto,
-    suites,
+    suites: versions.suites13,
     groups,
     alpnProtocols,
     certificates,
@@ -153,7 +190,33 @@ export async function resolveServerConfig(
     verifyPeer: options.verifyPeer,
     now: test.now ?? (() => new Date()),
     cookieKey: crypto.randomBytes(32),
+    sessionTickets,
+    tls12: serverTls12Config(versions, options.requireExtendedMasterSecret, sessionTickets),
   };
+}
+
+/** The ticket keys of `sessionTickets` (absent: no tickets). */
+function resolveSessionTickets(
+  sessionTickets: AcceptTlsOptions["sessionTickets"],
+  lifetime: number | undefined,
+): SessionTicketKeys | undefined {
+  if (sessionTickets instanceof SessionTicketKeys) {
+    if (lifetime !== undefined && lifetime !== sessionTickets.lifetime) {
+      throw new TlsError(
+        "ticketLifetime: the SessionTicketKeys given as sessionTickets has a lifetime of its own",
+      );
+    }
+    return sessionTickets;
+  }
+  if (sessionTickets !== undefined && typeof sessionTickets !== "boolean") {
+    throw new TlsError("sessionTickets must be a boolean or a SessionTicketKeys");
+  }
+  if (!sessionTickets) return undefined;
+  try {
+    return new SessionTicketKeys({ lifetime });
+  } catch (e) {
+    throw new TlsError(`ticketLifetime: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 /** A server-side connection over `transport` whose handshake has not started yet. */
@@ -171,47 +234,10 @@ export function serverConn(
   return new TlsConn(engine, transport);
 }
 
-/**
- * Completes `conn`'s handshake within `timeoutMs` (0: no limit) or until `signal` aborts; on either the
- * connection is closed and the promise rejects. With `refTimer` false the timer does not keep the event loop
- * alive (for an unref'd listener).
- */
-export async function handshakeWithin(
-  conn: TlsConn,
-  timeoutMs: number,
-  signal?: AbortSignal,
-  refTimer = true,
-): Promise<void> {
-  signal?.throwIfAborted();
-  if (timeoutMs <= 0 && !signal) {
-    await conn.handshake();
-    return;
-  }
-  const { promise, reject } = Promise.withResolvers<never>();
-  const stop = (reason: unknown) => {
-    conn.close();
-    reject(reason);
-  };
-  const timer = timeoutMs > 0
-    ? setTimeout(
-      () => stop(new TlsError(`the TLS handshake did not complete within ${timeoutMs} ms`)),
-      timeoutMs,
-    )
-    : undefined;
-  if (timer !== undefined && !refTimer) Deno.unrefTimer(timer);
-  const onAbort = () => stop(signal!.reason);
-  signal?.addEventListener("abort", onAbort, { once: true });
-  try {
-    await Promise.race([conn.handshake(), promise]);
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
-    conn.handshake().catch(() => {});
-  }
-}
+export { handshakeWithin } from "./deadline.ts";
 
 /**
- * Runs the server side of a TLS 1.3 handshake over an accepted connection — a `Deno.Conn` or any
+ * Runs the server side of a TLS handshake (TLS 1.3 or TLS 1.2) over an accepted connection — a `Deno.Conn` or any
  * readable/writable pair of byte streams — and resolves once it is complete. On failure the transport is
  * closed and the promise rejects with the `TlsError`.
  *

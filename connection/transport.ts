@@ -22,7 +22,39 @@ export interface ByteTransport {
   readonly conn?: Deno.Conn;
 }
 
-const READ_SIZE = 64 * 1024;
+/** Size of the first read buffer: enough for a handshake flight, small for an idle connection's pending read. */
+const MIN_READ_SIZE = 8 * 1024;
+/** Largest read buffer: 16 full records, whose AEAD opens then run together. */
+const MAX_READ_SIZE = 256 * 1024;
+
+/**
+ * Read buffers sized by what the reads return: a read that fills the buffer doubles the next one (bulk
+ * transfer), one that uses less than a quarter shrinks it (an idle connection keeps a small pending read).
+ * A small result is copied out and its buffer reused; a large one is handed out as is.
+ */
+export class ReadBuffers {
+  #size = MIN_READ_SIZE;
+  #spare: Uint8Array<ArrayBuffer> | undefined;
+
+  /** The buffer for the next read. */
+  take(): Uint8Array<ArrayBuffer> {
+    const spare = this.#spare;
+    this.#spare = undefined;
+    return spare && spare.length === this.#size ? spare : new Uint8Array(this.#size);
+  }
+
+  /** The `n` bytes read into `buf` (from {@link take}), as a view the caller may keep. */
+  filled(buf: Uint8Array<ArrayBuffer>, n: number): Uint8Array {
+    if (n >= buf.length) {
+      this.#size = Math.min(MAX_READ_SIZE, buf.length * 2);
+    } else if (n < buf.length / 4) {
+      this.#size = Math.max(MIN_READ_SIZE, buf.length / 4);
+    }
+    if (n > buf.length / 4) return buf.subarray(0, n);
+    this.#spare = buf;
+    return buf.slice(0, n);
+  }
+}
 
 function isDenoConn(t: Deno.Conn | StreamPair): t is Deno.Conn {
   return typeof (t as Deno.Conn).read === "function" && typeof (t as Deno.Conn).closeWrite === "function";
@@ -32,10 +64,11 @@ function isDenoConn(t: Deno.Conn | StreamPair): t is Deno.Conn {
 export function toByteTransport(t: Deno.Conn | StreamPair): ByteTransport {
   if (isDenoConn(t)) {
     let closed = false;
+    const buffers = new ReadBuffers();
     return {
       conn: t,
       async read() {
-        const buf = new Uint8Array(READ_SIZE);
+        const buf = buffers.take();
         let n: number | null;
         try {
           n = await t.read(buf);
@@ -43,7 +76,7 @@ export function toByteTransport(t: Deno.Conn | StreamPair): ByteTransport {
           if (closed || e instanceof Deno.errors.BadResource) return null;
           throw e;
         }
-        return n === null ? null : buf.subarray(0, n);
+        return n === null ? null : buffers.filled(buf, n);
       },
       async write(bytes) {
         let offset = 0;

@@ -199,12 +199,14 @@ async function respondHybrid(peerShare: Uint8Array): Promise<KeyExchangeResponse
   if (!isValidEncapsulationKey(encapsulationKey)) {
     throw new CryptoInputError("ML-KEM-768 encapsulation key fails the FIPS 203 §7.2 modulus check");
   }
-  const x25519 = await generateEcdh("X25519");
-  const [kem, ecdhSecret] = await Promise.all([
+  // The encapsulation and the whole X25519 exchange (key generation, then agreement) run side by side.
+  const [kem, [x25519, ecdhSecret]] = await Promise.all([
     encapsulate(encapsulationKey).catch((cause) => {
       throw new CryptoInputError("ML-KEM-768 encapsulation failed", { cause });
     }),
-    deriveEcdh("X25519", x25519.privateKey, x25519Share),
+    generateEcdh("X25519").then(async (pair) =>
+      [pair, await deriveEcdh("X25519", pair.privateKey, x25519Share)] as const
+    ),
   ]);
   return {
     publicKey: concat(kem.ciphertext, x25519.share),

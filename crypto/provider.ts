@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { HmacKey } from "./hmac_key.ts";
+
 /** Hash functions used by TLS (transcript, HKDF, PRF) and by certificate signatures. */
 export type HashName = "SHA-256" | "SHA-384" | "SHA-512";
 
@@ -130,4 +132,9 @@ export interface CryptoProvider {
   ): Promise<boolean>;
   /** Imports a PKCS#8 DER private key for signing. */
   importSigningKey(pkcs8: Uint8Array): Promise<SigningKey>;
+  /**
+   * Optional: imports an HMAC key once for many MACs (the TLS 1.2 PRF runs several under one secret). Without
+   * it the PRF makes one `hmac` call, and so one key import, per MAC.
+   */
+  importHmacKey?(hash: HashName, key: Uint8Array): Promise<HmacKey>;
 }

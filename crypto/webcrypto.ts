@@ -9,10 +9,11 @@
 import type { CryptoCapabilities, CryptoProvider } from "./provider.ts";
 import { importAead } from "./aead.ts";
 import { detectCapabilities } from "./capabilities.ts";
-import { hash, hkdfExpand, hkdfExtract, hmac } from "./hash.ts";
+import { cachingHmacFunctions, hash } from "./hash.ts";
 import { respondKeyExchange, startKeyExchange } from "./key_exchange.ts";
 import { verify } from "./signature.ts";
 import { importSigningKey } from "./signing_key.ts";
+import { importHmacKey } from "./hmac_key.ts";
 
 /** Options of {@link createWebCryptoProvider}. */
 export interface WebCryptoProviderOptions {
@@ -60,14 +61,14 @@ export function createWebCryptoProvider(options: WebCryptoProviderOptions = {}):
       return bytes;
     },
     hash,
-    hmac,
-    hkdfExtract,
-    hkdfExpand,
+    // HMAC keys imported once per secret, for this provider's connections.
+    ...cachingHmacFunctions(),
     importAead,
     startKeyExchange,
     respondKeyExchange,
     verify,
     importSigningKey,
+    importHmacKey,
   });
 }
 

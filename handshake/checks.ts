@@ -8,6 +8,19 @@ import { TlsAlertError } from "../errors.ts";
 import { ExtensionType, nameOf } from "./constants.ts";
 import type { Extension } from "./messages.ts";
 
+/**
+ * Most certificates accepted in a peer's chain. Real chains have 2 to 4 (x509/verify.ts builds paths of at
+ * most 8 intermediates); the cap is checked before any certificate is parsed.
+ */
+export const MAX_CERTIFICATE_CHAIN = 10;
+
+/** Aborts with bad_certificate when the peer sent more than {@link MAX_CERTIFICATE_CHAIN} certificates. */
+export function checkChainLength(count: number, who: "server" | "client"): void {
+  if (count > MAX_CERTIFICATE_CHAIN) {
+    abort("bad_certificate", `the ${who} sent ${count} certificates, more than ${MAX_CERTIFICATE_CHAIN}`);
+  }
+}
+
 /** Throws the `alert` this side sends, with a sentence that says why. */
 export function abort(alert: ConstructorParameters<typeof TlsAlertError>[0], message: string): never {
   throw new TlsAlertError(alert, "local", message);

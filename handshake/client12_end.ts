@@ -91,6 +91,9 @@ export function complete(
       receivedAt: config.now(),
       lifetimeHint: ticket.lifetimeHint,
     });
+  } else if (outcome.resumed && k.config12.session && k.config12.storeSession) {
+    // No new ticket: the resumed session stays resumable with its ticket (RFC 5077 §3.4), until it expires.
+    k.config12.storeSession(k.config12.session);
   }
   io.handshakeComplete({
     protocol: "TLSv1.2",

@@ -13,7 +13,7 @@ import { rsaesPkcs1v15Encrypt } from "../crypto/rsa_key_transport.ts";
 import { CertificateVerificationError } from "../errors.ts";
 import type { PeerCertificate, VerifiedChain } from "../x509/verifier.ts";
 import type { CertifiedKey } from "./certified_key.ts";
-import { abort } from "./checks.ts";
+import { abort, checkChainLength } from "./checks.ts";
 import { type Client12Context, complete, ExpectNewSessionTicket12 } from "./client12_end.ts";
 import type { ClientConfig } from "./client_config.ts";
 import { groupByCode, HandshakeType, nameOf, ProtocolVersion, SignatureScheme } from "./constants.ts";
@@ -93,6 +93,7 @@ export class ExpectCertificate12 implements Tls12HandshakeState {
     const { config } = this.k.hello;
     const chain = decodeCertificate12(m.body).certificateList;
     if (chain.length === 0) abort("decode_error", "the server sent no certificate (RFC 5246 §7.4.2)");
+    checkChainLength(chain.length, "server");
     let described: PeerCertificate[];
     try {
       described = chain.map((der) => config.verifier.describe(der));

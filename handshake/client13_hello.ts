@@ -18,7 +18,6 @@ import {
   nameOf,
   ProtocolVersion,
   PskKeyExchangeMode,
-  TLS13_SIGNATURE_SCHEMES,
   type Tls13Suite,
   tls13SuiteByCode,
 } from "./constants.ts";
@@ -38,11 +37,10 @@ import {
   encodeSupportedVersionsClient,
 } from "./extensions.ts";
 import { EarlySecret } from "./key_schedule.ts";
+import { background } from "./_background.ts";
 import {
   type ClientHello,
   decodeServerHello,
-  encodeClientHello,
-  encodeHandshake,
   type Extension,
   type HandshakeMessage,
   type ServerHello,
@@ -50,6 +48,23 @@ import {
 import { Transcript } from "./transcript.ts";
 import { abort, checkExtensions, findExtension } from "./checks.ts";
 import { ExpectEncryptedExtensions } from "./client13_server_auth.ts";
+import { continueAsTls12Client } from "./client12_hello.ts";
+import {
+  clientCipherSuites,
+  clientNeedsSessionId,
+  clientSignatureSchemes,
+  clientSupportedVersions,
+  clientTls12Extensions,
+  tls12ServerHello,
+} from "./version_negotiation.ts";
+import {
+  acceptedOffer,
+  clientHelloMessage,
+  pskOfferExtension,
+  type ResumptionOffer,
+  retryOffer,
+  takeTicket,
+} from "./client13_psk.ts";
 
 /** State shared by the client's states from the ClientHello on. */
 export interface ClientHelloState {
@@ -61,6 +76,8 @@ export interface ClientHelloState {
   readonly keyShares: ReadonlyMap<GroupName, KeyExchange>;
   /** Whether a ChangeCipherSpec has already been sent. */
   readonly sentChangeCipherSpec: boolean;
+  /** The ticket the (last) ClientHello offers in pre_shared_key, if any (RFC 8446 §4.2.11). */
+  readonly resumption?: ResumptionOffer;
 }
 
 function extensionsFor(
@@ -73,7 +90,10 @@ function extensionsFor(
     exts.push({ type: ExtensionType.server_name, data: encodeServerName(config.sni) });
   }
   exts.push(
-    { type: ExtensionType.supported_versions, data: encodeSupportedVersionsClient([ProtocolVersion.TLS13]) },
+    {
+      type: ExtensionType.supported_versions,
+      data: encodeSupportedVersionsClient(clientSupportedVersions(config)),
+    },
     {
       type: ExtensionType.supported_groups,
       data: encodeSupportedGroups(config.groups.map((g) => GROUP_CODES[g])),
@@ -84,7 +104,10 @@ function extensionsFor(
         keyShares.map((k) => ({ group: GROUP_CODES[k.group], keyExchange: k.publicKey })),
       ),
     },
-    { type: ExtensionType.signature_algorithms, data: encodeSignatureAlgorithms(TLS13_SIGNATURE_SCHEMES) },
+    {
+      type: ExtensionType.signature_algorithms,
+      data: encodeSignatureAlgorithms(clientSignatureSchemes(config)),
+    },
     {
       type: ExtensionType.signature_algorithms_cert,
       data: encodeSignatureAlgorithms(CERT_SIGNATURE_SCHEMES),
@@ -100,6 +123,7 @@ function extensionsFor(
       data: encodeAlpn(config.alpnProtocols),
     });
   }
+  exts.push(...clientTls12Extensions(config));
   if (cookie) exts.push({ type: ExtensionType.cookie, data: encodeCookie(cookie) });
   return exts;
 }
@@ -111,13 +135,20 @@ export async function startClientHandshake(config: ClientConfig, io: HandshakeIo
   let hello: ClientHello = {
     legacyVersion: ProtocolVersion.TLS12,
     random: crypto.randomBytes(32),
-    legacySessionId: config.middleboxCompat ? crypto.randomBytes(32) : new Uint8Array(0),
-    cipherSuites: config.suites.map((s) => s.code),
+    legacySessionId: clientNeedsSessionId(config) ? crypto.randomBytes(32) : new Uint8Array(0),
+    cipherSuites: clientCipherSuites(config),
     legacyCompressionMethods: new Uint8Array([0]),
     extensions: extensionsFor(config, shares),
   };
+  // RFC 8446 §4.2.11: a ticket for this server is offered in pre_shared_key, the last extension.
+  const offer = await takeTicket(config);
+  if (offer) {
+    hello = { ...hello, extensions: [...hello.extensions, pskOfferExtension(offer, config.now().getTime())] };
+  }
   if (config.customizeClientHello) hello = config.customizeClientHello(hello);
-  const message = encodeHandshake(HandshakeType.client_hello, encodeClientHello(hello));
+  const sent = await clientHelloMessage(crypto, hello, offer, new Uint8Array(0));
+  hello = sent.hello;
+  const { message, resumption } = sent;
   const transcript = new Transcript();
   transcript.add(message);
   io.sendHandshake(message);
@@ -128,6 +159,7 @@ export async function startClientHandshake(config: ClientConfig, io: HandshakeIo
     offered: new Set(hello.extensions.map((e) => e.type)),
     keyShares: new Map(shares.map((s) => [s.group, s])),
     sentChangeCipherSpec: false,
+    resumption,
   }, undefined);
 }
 
@@ -192,6 +224,9 @@ export class ExpectServerHello implements HandshakeState {
     if (m.type !== HandshakeType.server_hello) {
       abort("unexpected_message", `${nameOf(HandshakeType, m.type)} where ServerHello was expected`);
     }
+    // RFC 8446 §4.2.1: a ServerHello without supported_versions selects TLS 1.2 (when this client offered it).
+    const config12 = tls12ServerHello(m.body, this.s.config, this.retry !== undefined);
+    if (config12) return continueAsTls12Client(this.s, config12, m, io);
     const sh = decodeServerHello(m.body);
     if (equal(sh.random, HELLO_RETRY_REQUEST_RANDOM)) return this.#helloRetry(sh, m, io);
     return this.#serverHello(sh, m, io);
@@ -207,9 +242,7 @@ export class ExpectServerHello implements HandshakeState {
         "ServerHello cipher suite differs from the HelloRetryRequest's (RFC 8446 §4.1.4)",
       );
     }
-    if (findExtension(sh.extensions, ExtensionType.pre_shared_key) !== undefined) {
-      abort("unsupported_extension", "ServerHello accepted a pre_shared_key that was not offered");
-    }
+    const resumed = acceptedOffer(sh, s.resumption, suite);
     const shareData = findExtension(sh.extensions, ExtensionType.key_share);
     if (shareData === undefined) abort("missing_extension", "ServerHello has no key_share (RFC 8446 §4.2.8)");
     const entry = decodeKeyShareServer(shareData);
@@ -221,6 +254,11 @@ export class ExpectServerHello implements HandshakeState {
         `ServerHello key_share is for group ${nameOf(GROUP_CODES, entry.group)}, for which no share was sent`,
       );
     }
+    const { crypto } = io;
+    // The transcript hash and the Early Secret do not need the shared secret: computed beside it.
+    s.transcript.add(m.raw);
+    const helloHash = background(s.transcript.hash(crypto, suite.hash));
+    const early = background(EarlySecret.create(crypto, suite, resumed?.ticket.psk));
     let shared: Uint8Array;
     try {
       shared = await exchange.complete(entry.keyExchange);
@@ -230,21 +268,20 @@ export class ExpectServerHello implements HandshakeState {
       }
       throw e;
     }
-    const { crypto } = io;
-    s.transcript.add(m.raw);
-    const early = await EarlySecret.create(crypto, suite);
-    const handshakeSecret = await early.advance(shared);
-    const secrets = await handshakeSecret.trafficSecrets(await s.transcript.hash(crypto, suite.hash));
+    const handshakeSecret = await (await early).advance(shared);
+    // The Master Secret needs no transcript: derived while the server's flight is read.
+    background(handshakeSecret.advance());
+    const secrets = await handshakeSecret.trafficSecrets(await helloHash);
     io.logSecret("CLIENT_HANDSHAKE_TRAFFIC_SECRET", secrets.client);
     io.logSecret("SERVER_HANDSHAKE_TRAFFIC_SECRET", secrets.server);
-    await io.setReadSecret(suite, secrets.server);
-    await io.setWriteSecret(suite, secrets.client);
+    await Promise.all([io.setReadSecret(suite, secrets.server), io.setWriteSecret(suite, secrets.client)]);
     return new ExpectEncryptedExtensions({
       hello: s,
       suite,
       group,
       handshakeSecret,
       secrets,
+      resumed,
     });
   }
 
@@ -291,11 +328,20 @@ export class ExpectServerHello implements HandshakeState {
     // early_data removed; everything else stays the same.
     const replaced = extensionsFor(s.config, keyShares, cookie);
     const byType = new Map(replaced.map((e) => [e.type, e]));
-    const extensions: Extension[] = s.clientHello.extensions.map((e) => byType.get(e.type) ?? e);
+    // pre_shared_key stays last: renewed (age and binder), or dropped for a suite of another hash.
+    const extensions: Extension[] = s.clientHello.extensions
+      .filter((e) => e.type !== ExtensionType.pre_shared_key && e.type !== ExtensionType.early_data)
+      .map((e) => byType.get(e.type) ?? e);
     if (cookie) extensions.push(byType.get(ExtensionType.cookie)!);
-    const hello: ClientHello = { ...s.clientHello, extensions };
+    const offer = retryOffer(s.resumption, suite);
+    if (offer) extensions.push(pskOfferExtension(offer, s.config.now().getTime()));
     if (s.config.middleboxCompat && !s.sentChangeCipherSpec) io.sendChangeCipherSpec();
-    const message = encodeHandshake(HandshakeType.client_hello, encodeClientHello(hello));
+    const { hello, message, resumption } = await clientHelloMessage(
+      crypto,
+      { ...s.clientHello, extensions },
+      offer,
+      s.transcript.bytes(),
+    );
     s.transcript.add(message);
     io.sendHandshake(message);
     return new ExpectServerHello({
@@ -304,6 +350,7 @@ export class ExpectServerHello implements HandshakeState {
       offered: new Set(hello.extensions.map((e) => e.type)),
       keyShares: new Map(keyShares.map((k) => [k.group, k])),
       sentChangeCipherSpec: s.sentChangeCipherSpec || s.config.middleboxCompat,
+      resumption,
     }, { suite, group });
   }
 }

@@ -9,9 +9,10 @@
 import { concat, constantTimeEqual, equal, utf8 } from "../bytes.ts";
 import type { GroupName, PublicKeyInfo } from "../crypto/provider.ts";
 import { CertificateVerificationError } from "../errors.ts";
-import type { PeerCertificate, VerifiedChain } from "../x509/verifier.ts";
+import type { CertificateVerifier, PeerCertificate } from "../x509/verifier.ts";
+import type { ClientConfig } from "./client_config.ts";
 import type { TrafficSecrets } from "./key_schedule.ts";
-import { finishedVerifyData, type HandshakeSecret } from "./key_schedule.ts";
+import { finishedKey, type HandshakeSecret, verifyDataWith } from "./key_schedule.ts";
 import {
   ExtensionType,
   HandshakeType,
@@ -39,8 +40,10 @@ import {
 import type { ClientHelloState } from "./client13_hello.ts";
 import { type CertifiedKey, selectSignatureScheme } from "./certified_key.ts";
 import type { Transcript } from "./transcript.ts";
-import { abort, checkExtensions, findExtension } from "./checks.ts";
+import { abort, checkChainLength, checkExtensions, findExtension } from "./checks.ts";
 import { Connected } from "./connected13.ts";
+import { background } from "./_background.ts";
+import { clientTicketStore, type ResumptionOffer } from "./client13_psk.ts";
 
 /** State carried from the ServerHello on. */
 export interface ClientKeyState {
@@ -49,6 +52,8 @@ export interface ClientKeyState {
   readonly group: GroupName;
   readonly handshakeSecret: HandshakeSecret;
   readonly secrets: TrafficSecrets;
+  /** The ticket the server accepted: the handshake is a resumption, without certificates (RFC 8446 §2.2). */
+  readonly resumed?: ResumptionOffer;
 }
 
 /** What EncryptedExtensions settled. */
@@ -102,6 +107,13 @@ export class ExpectEncryptedExtensions implements HandshakeState {
       alpnProtocol = list[0];
     }
     this.k.hello.transcript.add(m.raw);
+    // RFC 8446 §2.2, §4.3.2: a PSK handshake has neither Certificate nor CertificateRequest.
+    const resumed = this.k.resumed;
+    if (resumed) {
+      return Promise.resolve(
+        new ExpectFinished({ ...this.k, alpnProtocol }, undefined, resumed.peerCertificates),
+      );
+    }
     return Promise.resolve(new ExpectCertificateOrRequest({ ...this.k, alpnProtocol }));
   }
 }
@@ -111,8 +123,8 @@ class ExpectCertificateOrRequest implements HandshakeState {
   readonly name = "ExpectCertificateOrCertificateRequest";
   constructor(private readonly n: Negotiated) {}
 
-  handle(m: HandshakeMessage): Promise<HandshakeState> {
-    if (m.type === HandshakeType.certificate) return new ExpectCertificate(this.n, undefined).handle(m);
+  handle(m: HandshakeMessage, io: HandshakeIo): Promise<HandshakeState> {
+    if (m.type === HandshakeType.certificate) return new ExpectCertificate(this.n, undefined).handle(m, io);
     if (m.type !== HandshakeType.certificate_request) unexpected(m, "Certificate or CertificateRequest");
     const request = decodeCertificateRequest(m.body);
     if (request.certificateRequestContext.length !== 0) {
@@ -138,7 +150,7 @@ class ExpectCertificate implements HandshakeState {
   readonly name = "ExpectCertificate";
   constructor(private readonly n: Negotiated, private readonly request: CertificateRequest | undefined) {}
 
-  async handle(m: HandshakeMessage): Promise<HandshakeState> {
+  handle(m: HandshakeMessage, io: HandshakeIo): Promise<HandshakeState> {
     if (m.type !== HandshakeType.certificate) unexpected(m, "Certificate");
     const { config } = this.n.hello;
     const cert = decodeCertificate(m.body);
@@ -148,6 +160,7 @@ class ExpectCertificate implements HandshakeState {
     if (cert.certificateList.length === 0) {
       abort("decode_error", "server sent no certificate (RFC 8446 §4.4.2.4)");
     }
+    checkChainLength(cert.certificateList.length, "server");
     for (const entry of cert.certificateList) {
       // We offer neither status_request nor signed_certificate_timestamp, so no entry may carry extensions.
       if (entry.extensions.length > 0) {
@@ -158,38 +171,86 @@ class ExpectCertificate implements HandshakeState {
       }
     }
     const chain = cert.certificateList.map((e) => e.certData);
-    let described: PeerCertificate[];
-    try {
-      described = chain.map((der) => config.verifier.describe(der));
-    } catch (e) {
-      if (e instanceof CertificateVerificationError) throw e;
-      throw new CertificateVerificationError(
-        "malformed",
-        `cannot parse the server certificate: ${(e as Error).message}`,
-      );
-    }
-    let verified: VerifiedChain | undefined;
-    let ignored: CertificateVerificationError | undefined;
-    try {
-      verified = await config.verifier.verifyServer({
-        chain,
-        serverName: config.serverName,
-        now: config.now(),
-      });
-    } catch (e) {
-      if (!(e instanceof CertificateVerificationError) || !config.unsafelyIgnoreCertificateErrors) throw e;
-      ignored = e;
-    }
-    const publicKey = verified?.publicKey ?? config.verifier.publicKeyOf(chain[0]);
-    this.n.hello.transcript.add(m.raw);
-    return new ExpectCertificateVerify(this.n, this.request, { publicKey, described, ignored });
+    const { transcript } = this.n.hello;
+    transcript.add(m.raw);
+    // The Certificate, CertificateVerify and Finished arrive together: the chain is validated while the
+    // CertificateVerify signature is checked (ExpectCertificateVerify trusts neither before both are done),
+    // and the transcript hash that signature covers is computed meanwhile too.
+    background(transcript.hash(io.crypto, this.n.suite.hash));
+    // With verification errors ignored, or a verifyPeer callback, the descriptions are needed (and a
+    // certificate that does not parse fails) at once; otherwise each is parsed when first read from
+    // TlsHandshakeInfo.peerCertificates, so that the chain is not parsed twice.
+    const described = config.unsafelyIgnoreCertificateErrors || config.verifyPeer
+      ? describeChain(config.verifier, chain)
+      : chain.map((der) => lazyDescription(config.verifier, der));
+    const verification = verifyServerChain(config, chain).catch((error) => ({ error }));
+    return Promise.resolve(
+      new ExpectCertificateVerify(this.n, this.request, { chain, described, verification }),
+    );
   }
 }
 
+/** The outcome of the server chain's validation, settled (it never rejects): success, or the error to report. */
+interface ChainOutcome {
+  /** A verification error, ignored because of `unsafelyIgnoreCertificateErrors`. */
+  readonly ignored?: CertificateVerificationError;
+  /** The error that fails the handshake. */
+  readonly error?: unknown;
+}
+
+/** Validates the server's chain; with `unsafelyIgnoreCertificateErrors`, a verification error is kept aside. */
+async function verifyServerChain(config: ClientConfig, chain: Uint8Array[]): Promise<ChainOutcome> {
+  try {
+    await config.verifier.verifyServer({ chain, serverName: config.serverName, now: config.now() });
+  } catch (e) {
+    if (!(e instanceof CertificateVerificationError) || !config.unsafelyIgnoreCertificateErrors) throw e;
+    return { ignored: e };
+  }
+  return {};
+}
+
+/** Every certificate of `chain` described now; a certificate that does not parse is `malformed`. */
+function describeChain(verifier: CertificateVerifier, chain: readonly Uint8Array[]): PeerCertificate[] {
+  try {
+    return chain.map((der) => verifier.describe(der));
+  } catch (e) {
+    if (e instanceof CertificateVerificationError) throw e;
+    throw new CertificateVerificationError(
+      "malformed",
+      `cannot parse the server certificate: ${(e as Error).message}`,
+    );
+  }
+}
+
+/** A certificate's description, parsed when a field is first read (the chain was validated already). */
+function lazyDescription(verifier: CertificateVerifier, der: Uint8Array): PeerCertificate {
+  let described: PeerCertificate | undefined;
+  const get = () => described ??= verifier.describe(der);
+  return {
+    der,
+    get subject() {
+      return get().subject;
+    },
+    get issuer() {
+      return get().issuer;
+    },
+    get notBefore() {
+      return get().notBefore;
+    },
+    get notAfter() {
+      return get().notAfter;
+    },
+    get subjectAltNames() {
+      return get().subjectAltNames;
+    },
+  };
+}
+
 interface ServerIdentity {
-  readonly publicKey: PublicKeyInfo;
+  readonly chain: readonly Uint8Array[];
   readonly described: readonly PeerCertificate[];
-  readonly ignored: CertificateVerificationError | undefined;
+  /** The chain's validation, started by ExpectCertificate. */
+  readonly verification: Promise<ChainOutcome>;
 }
 
 /** The content covered by a CertificateVerify signature (RFC 8446 §4.4.3). */
@@ -212,30 +273,17 @@ class ExpectCertificateVerify implements HandshakeState {
   ) {}
 
   async handle(m: HandshakeMessage, io: HandshakeIo): Promise<HandshakeState> {
-    if (m.type !== HandshakeType.certificate_verify) unexpected(m, "CertificateVerify");
-    const { hello, suite } = this.n;
-    const cv = decodeCertificateVerify(m.body);
-    const scheme = SCHEMES[cv.algorithm];
-    if (!scheme || !scheme.tls13 || !TLS13_SIGNATURE_SCHEMES.includes(cv.algorithm)) {
-      abort(
-        "illegal_parameter",
-        `CertificateVerify uses ${nameOf(SignatureScheme, cv.algorithm)}, which was not offered`,
-      );
-    }
-    const key = this.identity.publicKey;
-    if (scheme.keyType !== key.keyType) {
-      abort(
-        "illegal_parameter",
-        `CertificateVerify scheme ${nameOf(SignatureScheme, cv.algorithm)} does not fit a ${key.keyType} key`,
-      );
-    }
-    const content = certificateVerifyContent("server", await hello.transcript.hash(io.crypto, suite.hash));
-    if (!(await io.crypto.verify(scheme.algorithm, key, content, cv.signature))) {
-      abort("decrypt_error", "server CertificateVerify signature does not verify (RFC 8446 §4.4.3)");
-    }
+    const { hello } = this.n;
+    // The signature check starts now, beside the chain validation; the chain's outcome is reported first,
+    // as when one was awaited before the other.
+    const signatureChecked = this.#checkSignature(m, io);
+    signatureChecked.catch(() => {});
+    const chain = await this.identity.verification;
+    if (chain.error !== undefined) throw chain.error;
+    await signatureChecked;
     const { config } = hello;
     if (config.verifyPeer) {
-      const error = this.identity.ignored;
+      const error = chain.ignored;
       try {
         await config.verifyPeer({
           certificates: this.identity.described,
@@ -253,6 +301,31 @@ class ExpectCertificateVerify implements HandshakeState {
     }
     hello.transcript.add(m.raw);
     return new ExpectFinished(this.n, this.request, this.identity.described);
+  }
+
+  /** Checks the CertificateVerify (RFC 8446 §4.4.3) with the leaf's key, read without waiting for the chain. */
+  async #checkSignature(m: HandshakeMessage, io: HandshakeIo): Promise<void> {
+    if (m.type !== HandshakeType.certificate_verify) unexpected(m, "CertificateVerify");
+    const { hello, suite } = this.n;
+    const cv = decodeCertificateVerify(m.body);
+    const scheme = SCHEMES[cv.algorithm];
+    if (!scheme || !scheme.tls13 || !TLS13_SIGNATURE_SCHEMES.includes(cv.algorithm)) {
+      abort(
+        "illegal_parameter",
+        `CertificateVerify uses ${nameOf(SignatureScheme, cv.algorithm)}, which was not offered`,
+      );
+    }
+    const key = hello.config.verifier.publicKeyOf(this.identity.chain[0]);
+    if (scheme.keyType !== key.keyType) {
+      abort(
+        "illegal_parameter",
+        `CertificateVerify scheme ${nameOf(SignatureScheme, cv.algorithm)} does not fit a ${key.keyType} key`,
+      );
+    }
+    const content = certificateVerifyContent("server", await hello.transcript.hash(io.crypto, suite.hash));
+    if (!(await io.crypto.verify(scheme.algorithm, key, content, cv.signature))) {
+      abort("decrypt_error", "server CertificateVerify signature does not verify (RFC 8446 §4.4.3)");
+    }
   }
 }
 
@@ -326,37 +399,42 @@ class ExpectFinished implements HandshakeState {
     const { crypto } = io;
     const { transcript, config } = hello;
     const finished = decodeFinished(m.body, suite.hashLength);
-    const expected = await finishedVerifyData(
-      crypto,
-      suite,
-      secrets.server,
-      await transcript.hash(crypto, suite.hash),
-    );
+    // Everything that does not wait for another result starts at once: both finished_keys, the transcript
+    // hashes before and after the server's Finished, and the Master Secret (started at the ServerHello).
+    const serverKey = background(finishedKey(crypto, suite, secrets.server));
+    const clientKey = background(finishedKey(crypto, suite, secrets.client));
+    const beforeFinished = background(transcript.hash(crypto, suite.hash));
+    transcript.add(m.raw);
+    const throughFinished = background(transcript.hash(crypto, suite.hash));
+    const master = background(handshakeSecret.advance());
+    const expected = await verifyDataWith(crypto, suite, await serverKey, await beforeFinished);
     if (!constantTimeEqual(finished.verifyData, expected)) {
       abort("decrypt_error", "server Finished does not verify (RFC 8446 §4.4.4)");
     }
-    transcript.add(m.raw);
-    const master = await handshakeSecret.advance();
-    const app = await master.applicationSecrets(await transcript.hash(crypto, suite.hash));
+    const app = await (await master).applicationSecrets(await throughFinished);
     io.logSecret("CLIENT_TRAFFIC_SECRET_0", app.client);
     io.logSecret("SERVER_TRAFFIC_SECRET_0", app.server);
     io.logSecret("EXPORTER_SECRET", app.exporter);
-    await io.setReadSecret(suite, app.server);
+    const readInstalled = background(io.setReadSecret(suite, app.server));
 
     if (config.middleboxCompat && !hello.sentChangeCipherSpec) io.sendChangeCipherSpec();
     if (this.request) {
       await sendClientCertificate(this.request, config.clientCertificate, transcript, io, suite);
     }
-    const verifyData = await finishedVerifyData(
+    const verifyData = await verifyDataWith(
       crypto,
       suite,
-      secrets.client,
+      await clientKey,
       await transcript.hash(crypto, suite.hash),
     );
     const clientFinished = encodeHandshake(HandshakeType.finished, encodeFinished({ verifyData }));
     transcript.add(clientFinished);
-    await io.setWriteSecret(suite, app.client, clientFinished);
-    const resumptionSecret = await master.resumptionSecret(await transcript.hash(crypto, suite.hash));
+    const resumptionHash = transcript.hash(crypto, suite.hash);
+    const [resumptionSecret] = await Promise.all([
+      resumptionHash.then(async (hash) => (await master).resumptionSecret(hash)),
+      io.setWriteSecret(suite, app.client, clientFinished),
+      readInstalled,
+    ]);
     io.handshakeComplete({
       protocol: "TLSv1.3",
       cipherSuite: suite.name,
@@ -364,8 +442,13 @@ class ExpectFinished implements HandshakeState {
       alpnProtocol: this.n.alpnProtocol,
       serverName: config.sni ?? null,
       peerCertificates: this.peerCertificates,
-      resumed: false,
+      resumed: this.n.resumed !== undefined,
     });
-    return new Connected("client", suite, app.client, app.server, resumptionSecret);
+    const tickets = clientTicketStore(config, {
+      suite,
+      alpnProtocol: this.n.alpnProtocol,
+      peerCertificates: this.peerCertificates,
+    });
+    return new Connected("client", suite, app.client, app.server, resumptionSecret, tickets);
   }
 }

@@ -10,7 +10,9 @@ import type { CertificateErrorCode } from "../errors.ts";
 import type { CertificateVerifier, PeerCertificate } from "../x509/verifier.ts";
 import type { CertifiedKey } from "./certified_key.ts";
 import type { Tls13Suite } from "./constants.ts";
+import type { Tls12ClientConfig } from "./config12.ts";
 import type { ClientHello } from "./messages.ts";
+import type { SessionCache } from "./session.ts";
 
 /** What a `verifyPeer` callback is given. */
 export interface PeerVerificationInput {
@@ -48,6 +50,15 @@ export interface ClientConfig {
   readonly now: () => Date;
   /** Send a legacy session id and a ChangeCipherSpec (RFC 8446 §D.4). */
   readonly middleboxCompat: boolean;
+  /** Where session tickets are kept and taken from; undefined: no resumption. */
+  readonly sessionCache?: SessionCache;
+  /** The key of this server in the session cache: `"<serverName>:<port>"` (default port 0). */
+  readonly sessionKey?: string;
+  /**
+   * The TLS 1.2 settings when TLS 1.2 may be negotiated (absent: TLS 1.3 only); with `offeredTls13` false
+   * the ClientHello offers TLS 1.2 only. See `version_negotiation.ts`.
+   */
+  readonly tls12?: Tls12ClientConfig;
   /** Test hook: rewrites the first ClientHello before it is sent (used to reproduce RFC 8448 exactly). */
   readonly customizeClientHello?: (hello: ClientHello) => ClientHello;
 }

@@ -1,13 +1,14 @@
 /**
  * The TLS 1.2 parts of the client and server configurations, resolved like `ClientConfig` and `ServerConfig`
- * (which hold what both versions share: verifier, certificates, groups, ALPN, clock). In the integration these
- * become fields of those two.
+ * (which hold what both versions share: verifier, certificates, groups, ALPN, clock) and held by them as their
+ * `tls12` field when TLS 1.2 is enabled.
  *
  * @module
  */
 
 import type { PeerCertificate } from "../x509/verifier.ts";
 import type { Tls12Suite } from "./constants.ts";
+import type { SessionTicketKeys } from "./ticket_keys.ts";
 
 /** A TLS 1.2 session the client can resume with its ticket (RFC 5077 §3.4). */
 export interface Tls12ClientSession {
@@ -56,8 +57,11 @@ export interface Tls12ServerConfig {
    * (RFC 8446 §4.1.3) and TLS_FALLBACK_SCSV is answered with inappropriate_fallback (RFC 7507 §3).
    */
   readonly supportsTls13: boolean;
-  /** The 32-byte key that seals session tickets (RFC 5077 §4); no tickets are issued without it. */
-  readonly ticketKey?: Uint8Array;
+  /**
+   * The rotating keys that seal session tickets (RFC 5077 §4), used for TLS 1.2 tickets only; no tickets are
+   * issued without them.
+   */
+  readonly ticketKeys?: SessionTicketKeys;
   /** Lifetime of an issued ticket in seconds (the hint sent, and the age at which it is refused). */
   readonly ticketLifetime: number;
 }

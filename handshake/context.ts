@@ -7,15 +7,15 @@
 
 import type { CryptoProvider } from "../crypto/provider.ts";
 import type { PeerCertificate } from "../x509/verifier.ts";
-import type { CipherSuiteName, Tls13Suite } from "./constants.ts";
+import type { CipherSuiteName, Tls12CipherSuiteName, Tls12Suite, Tls13Suite } from "./constants.ts";
 import type { HandshakeMessage } from "./messages.ts";
 
 /** What `TlsConn.handshake()` reports once the handshake is complete. */
 export interface TlsHandshakeInfo {
   /** The negotiated protocol version. */
   readonly protocol: "TLSv1.3" | "TLSv1.2";
-  /** IANA name of the negotiated cipher suite. */
-  readonly cipherSuite: CipherSuiteName;
+  /** IANA name of the negotiated cipher suite (a TLS 1.3 or a TLS 1.2 suite, as `protocol` says). */
+  readonly cipherSuite: CipherSuiteName | Tls12CipherSuiteName;
   /** The key-exchange group, e.g. `"X25519"`, or `null` when none was used. */
   readonly group: string | null;
   /** The ALPN protocol the peers agreed on, or `null`. */
@@ -29,6 +29,14 @@ export interface TlsHandshakeInfo {
   readonly peerCertificates: readonly PeerCertificate[];
   /** Whether the session was resumed from a ticket. */
   readonly resumed: boolean;
+}
+
+/** One direction's TLS 1.2 write key and write IV (the AES-GCM salt or the ChaCha20-Poly1305 IV). */
+export interface Tls12TrafficKeys {
+  /** The write key. */
+  readonly key: Uint8Array;
+  /** The write IV: the AES-GCM salt (4 bytes) or the ChaCha20-Poly1305 IV (12). */
+  readonly iv: Uint8Array;
 }
 
 /** The engine side of the handshake: I/O and key installation, applied in the order they are asked for. */
@@ -49,6 +57,27 @@ export interface HandshakeIo {
   logSecret(label: string, secret: Uint8Array): void;
   /** Reports that the handshake is complete. */
   handshakeComplete(info: TlsHandshakeInfo): void;
+  /**
+   * The version is TLS 1.2 from now on (RFC 5246): records up to 2^14 + 2048 bytes, ChangeCipherSpec delivered
+   * to the state rather than dropped, protected records keep their content type, no KeyUpdate.
+   */
+  useTls12(): void;
+  /**
+   * TLS 1.2: installs the read protection of `keys` (on the peer's ChangeCipherSpec). A partial handshake
+   * message must not be pending (RFC 5246 §7.1: ChangeCipherSpec falls on a message boundary).
+   */
+  setReadKeys12(suite: Tls12Suite, keys: Tls12TrafficKeys): Promise<void>;
+  /**
+   * TLS 1.2: queues a ChangeCipherSpec record under the current write protection and switches the write
+   * protection to `keys` right after it, with no other record in between (RFC 5246 §7.1).
+   */
+  changeWriteCipherSpec12(suite: Tls12Suite, keys: Tls12TrafficKeys): Promise<void>;
+  /**
+   * TLS 1.3 server, after a ClientHello with early_data answered without accepting 0-RTT (RFC 8446 §4.2.10):
+   * drop the application_data records that follow and cannot be deprotected with the read key in force (or
+   * come before there is one), up to `maxBytes` of them, until one that can.
+   */
+  skipEarlyData?(maxBytes: number): void;
 }
 
 /** A handshake state: one class per thing it waits for. */
@@ -57,4 +86,9 @@ export interface HandshakeState {
   readonly name: string;
   /** Handles one handshake message and returns the next state; unexpected messages are `unexpected_message`. */
   handle(message: HandshakeMessage, io: HandshakeIo): Promise<HandshakeState>;
+  /**
+   * TLS 1.2: handles the peer's ChangeCipherSpec (RFC 5246 §7.1). Only the states that wait for one define
+   * it, so a ChangeCipherSpec anywhere else is `unexpected_message`, decided by the engine in one place.
+   */
+  handleChangeCipherSpec?(io: HandshakeIo): Promise<HandshakeState>;
 }

@@ -44,19 +44,60 @@ export interface TrafficKeys {
   readonly iv: Uint8Array;
 }
 
+/**
+ * Values of the key schedule that depend on the hash alone, so that a full handshake spends no crypto call
+ * (each an asynchronous hop) on them: Hash(""), the Early Secret without a PSK (HKDF-Extract(0, 0)) and its
+ * Derive-Secret(., "derived", ""). The SHA-256 ones are those of RFC 8448 §3; `tests/key_schedule_test.ts`
+ * recomputes them all through the provider.
+ */
+export const HASH_ONLY_VALUES: Readonly<
+  Record<"SHA-256" | "SHA-384", { emptyHash: string; zeroEarlySecret: string; zeroDerived: string }>
+> = {
+  "SHA-256": {
+    emptyHash: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    zeroEarlySecret: "33ad0a1c607ec03b09e6cd9893680ce210adf300aa1f2660e1b22e10f170f92a",
+    zeroDerived: "6f2615a108c702c5678f54fc9dbab69716c076189c48250cebeac3576c3611ba",
+  },
+  "SHA-384": {
+    emptyHash:
+      "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b",
+    zeroEarlySecret:
+      "7ee8206f5570023e6dc7519eb1073bc4e791ad37b5c382aa10ba18e2357e716971f9362f2c2fe2a76bfd78dfec4ea9b5",
+    zeroDerived:
+      "1591dac5cbbf0330a4a84de9c753330e92d01f0a88214b4464972fd668049e93e52f2b16fad922fdc0584478428f282b",
+  },
+};
+
+function hashOnly(suite: Tls13Suite) {
+  return HASH_ONLY_VALUES[suite.hash as keyof typeof HASH_ONLY_VALUES] as
+    | (typeof HASH_ONLY_VALUES)["SHA-256"]
+    | undefined;
+}
+
 async function emptyHash(crypto: CryptoProvider, suite: Tls13Suite): Promise<Uint8Array> {
-  return await crypto.hash(suite.hash, new Uint8Array(0));
+  const known = hashOnly(suite);
+  return known ? Uint8Array.fromHex(known.emptyHash) : await crypto.hash(suite.hash, new Uint8Array(0));
 }
 
 /** Stage 1: the Early Secret, from a PSK or from zeros. */
 export class EarlySecret {
   readonly #secret: Uint8Array;
-  private constructor(private readonly crypto: CryptoProvider, readonly suite: Tls13Suite, secret: Uint8Array) {
+  /** Whether this is the Early Secret without a PSK, whose "derived" secret is known in advance. */
+  readonly #zero: boolean;
+  private constructor(
+    private readonly crypto: CryptoProvider,
+    readonly suite: Tls13Suite,
+    secret: Uint8Array,
+    zero = false,
+  ) {
     this.#secret = secret;
+    this.#zero = zero;
   }
 
   /** HKDF-Extract(0, PSK or 0…0). */
   static async create(crypto: CryptoProvider, suite: Tls13Suite, psk?: Uint8Array): Promise<EarlySecret> {
+    const known = psk === undefined ? hashOnly(suite) : undefined;
+    if (known) return new EarlySecret(crypto, suite, Uint8Array.fromHex(known.zeroEarlySecret), true);
     const zeros = new Uint8Array(suite.hashLength);
     return new EarlySecret(crypto, suite, await crypto.hkdfExtract(suite.hash, zeros, psk ?? zeros));
   }
@@ -65,13 +106,21 @@ export class EarlySecret {
   async binderKey(resumption: boolean): Promise<Uint8Array> {
     const { crypto, suite } = this;
     const label = resumption ? "res binder" : "ext binder";
-    return deriveSecret(crypto, suite.hash, suite.hashLength, this.#secret, label, await emptyHash(crypto, suite));
+    return deriveSecret(
+      crypto,
+      suite.hash,
+      suite.hashLength,
+      this.#secret,
+      label,
+      await emptyHash(crypto, suite),
+    );
   }
 
   /** Advances with the (EC)DHE shared secret to the Handshake Secret. */
   async advance(sharedSecret: Uint8Array): Promise<HandshakeSecret> {
     const { crypto, suite } = this;
-    const derived = await deriveSecret(
+    const known = this.#zero ? hashOnly(suite) : undefined;
+    const derived = known ? Uint8Array.fromHex(known.zeroDerived) : await deriveSecret(
       crypto,
       suite.hash,
       suite.hashLength,
@@ -86,6 +135,7 @@ export class EarlySecret {
 /** Stage 2: the Handshake Secret. */
 export class HandshakeSecret {
   readonly #secret: Uint8Array;
+  #master: Promise<MasterSecret> | undefined;
   constructor(private readonly crypto: CryptoProvider, readonly suite: Tls13Suite, secret: Uint8Array) {
     this.#secret = secret;
   }
@@ -100,8 +150,16 @@ export class HandshakeSecret {
     return { client, server };
   }
 
-  /** Advances to the Master Secret. */
-  async advance(): Promise<MasterSecret> {
+  /**
+   * Advances to the Master Secret. It needs no transcript, so a handshake can start it early (as soon as
+   * the Handshake Secret exists) and await it where it is needed; every call gives the same promise.
+   */
+  advance(): Promise<MasterSecret> {
+    this.#master ??= this.#advance();
+    return this.#master;
+  }
+
+  async #advance(): Promise<MasterSecret> {
     const { crypto, suite } = this;
     const derived = await deriveSecret(
       crypto,
@@ -164,15 +222,29 @@ export async function finishedVerifyData(
   baseKey: Uint8Array,
   transcriptHash: Uint8Array,
 ): Promise<Uint8Array> {
-  const finishedKey = await hkdfExpandLabel(
-    crypto,
-    suite.hash,
-    baseKey,
-    "finished",
-    new Uint8Array(0),
-    suite.hashLength,
-  );
-  return crypto.hmac(suite.hash, finishedKey, transcriptHash);
+  return verifyDataWith(crypto, suite, await finishedKey(crypto, suite, baseKey), transcriptHash);
+}
+
+/**
+ * finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length) (RFC 8446 §4.4.4): it depends on
+ * the traffic secret only, so it can be derived while the transcript is still growing.
+ */
+export function finishedKey(
+  crypto: CryptoProvider,
+  suite: Tls13Suite,
+  baseKey: Uint8Array,
+): Promise<Uint8Array> {
+  return hkdfExpandLabel(crypto, suite.hash, baseKey, "finished", new Uint8Array(0), suite.hashLength);
+}
+
+/** verify_data = HMAC(finished_key, Transcript-Hash) (RFC 8446 §4.4.4), from a derived finished_key. */
+export function verifyDataWith(
+  crypto: CryptoProvider,
+  suite: Tls13Suite,
+  key: Uint8Array,
+  transcriptHash: Uint8Array,
+): Promise<Uint8Array> {
+  return crypto.hmac(suite.hash, key, transcriptHash);
 }
 
 /** application_traffic_secret_N+1 (RFC 8446 §7.2). */

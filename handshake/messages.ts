@@ -131,6 +131,12 @@ export interface KeyUpdate {
 /** Length of the handshake message header: msg_type (uint8) and length (uint24) (RFC 8446 §4). */
 export const HANDSHAKE_HEADER_LENGTH = 4;
 
+/**
+ * Most extensions in one extensions block. A browser's ClientHello carries about 20; more than 64 is a peer
+ * making us do needless work, and is a DecodeError (so decode_error) like any other out-of-range length.
+ */
+export const MAX_EXTENSIONS = 64;
+
 // ---------------------------------------------------------------------------------------------------------
 // Shared helpers
 
@@ -151,6 +157,9 @@ function readExtensionBlock(r: Reader, field: string, min: number, max: number):
     const out: Extension[] = [];
     const seen = new Set<number>();
     while (block.remaining > 0) {
+      if (out.length === MAX_EXTENSIONS) {
+        throw new DecodeError(`${field}: more than ${MAX_EXTENSIONS} extensions`);
+      }
       const type = block.u16(`${field}.extension_type`);
       const data = block.vector(2, `${field}.extension_data`).slice();
       if (seen.has(type)) {
@@ -172,6 +181,9 @@ function writeExtensionBlock(
   min: number,
   max: number,
 ): void {
+  if (extensions.length > MAX_EXTENSIONS) {
+    throw new RangeError(`${field}: ${extensions.length} extensions, more than ${MAX_EXTENSIONS}`);
+  }
   const seen = new Set<number>();
   let length = 0;
   for (const e of extensions) {

@@ -9,7 +9,7 @@
 import { CryptoInputError, type KeyExchange, type PublicKeyInfo } from "../crypto/provider.ts";
 import { CertificateVerificationError } from "../errors.ts";
 import type { PeerCertificate } from "../x509/verifier.ts";
-import { abort } from "./checks.ts";
+import { abort, checkChainLength } from "./checks.ts";
 import { HandshakeType, nameOf, SignatureScheme, type Tls12Suite } from "./constants.ts";
 import type { Tls12ServerConfig } from "./config12.ts";
 import type { Tls12HandshakeIo, Tls12HandshakeState } from "./context12.ts";
@@ -74,9 +74,9 @@ export async function sendNewSessionTicket(
   master: Uint8Array,
   io: Tls12HandshakeIo,
 ): Promise<void> {
-  const { ticketKey, ticketLifetime } = k.config12;
-  if (!k.issueTicket || !ticketKey) return;
-  const ticket = await sealTicket12(io.crypto, ticketKey, {
+  const { ticketKeys, ticketLifetime } = k.config12;
+  if (!k.issueTicket || !ticketKeys) return;
+  const ticket = await sealTicket12(io.crypto, ticketKeys, {
     cipherSuite: k.suite.code,
     extendedMasterSecret: k.extendedMasterSecret,
     masterSecret: master,
@@ -134,6 +134,7 @@ export class ExpectClientCertificate12 implements Tls12HandshakeState {
       transcript.add(m.raw);
       return new ExpectClientKeyExchange(this.k, this.exchange, undefined);
     }
+    checkChainLength(chain.length, "client");
     const verifier = config.clientVerifier;
     if (!verifier) abort("internal_error", "a client certificate was requested without a verifier");
     let described: PeerCertificate[];

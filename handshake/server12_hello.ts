@@ -242,12 +242,12 @@ async function resumableSession(
   offer: ClientOffer12,
   io: Tls12HandshakeIo,
 ): Promise<{ state: Tls12TicketState; suite: Tls12Suite } | undefined> {
-  if (!config12.ticketKey || !offer.ticket || offer.ticket.length === 0) return undefined;
+  if (!config12.ticketKeys || !offer.ticket || offer.ticket.length === 0) return undefined;
   // A resumption would skip client authentication: with it configured, always run a full handshake.
   if (config.clientAuth !== "none") return undefined;
   const state = await openTicket12(
     io.crypto,
-    config12.ticketKey,
+    config12.ticketKeys,
     offer.ticket,
     config.now().getTime(),
     config12.ticketLifetime,
@@ -286,7 +286,7 @@ export async function answerTls12ClientHello(
     extendedMasterSecret: offer.extendedMasterSecret,
     alpnProtocol,
     serverName: offer.serverName,
-    issueTicket: config12.ticketKey !== undefined && offer.ticket !== undefined,
+    issueTicket: config12.ticketKeys !== undefined && offer.ticket !== undefined,
   };
   const resumable = await resumableSession(config, config12, offer, io);
   if (resumable) return await resume({ ...base, suite: resumable.suite }, offer, resumable.state, io);

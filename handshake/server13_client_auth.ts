@@ -10,9 +10,10 @@ import { constantTimeEqual, equal } from "../bytes.ts";
 import type { GroupName, PublicKeyInfo } from "../crypto/provider.ts";
 import { CertificateVerificationError } from "../errors.ts";
 import type { PeerCertificate } from "../x509/verifier.ts";
-import { abort } from "./checks.ts";
+import { abort, checkChainLength } from "./checks.ts";
 import { certificateVerifyContent } from "./client13_server_auth.ts";
 import { Connected } from "./connected13.ts";
+import { background } from "./_background.ts";
 import {
   HandshakeType,
   nameOf,
@@ -22,7 +23,7 @@ import {
   type Tls13Suite,
 } from "./constants.ts";
 import type { HandshakeIo, HandshakeState } from "./context.ts";
-import { finishedVerifyData, type MasterSecret } from "./key_schedule.ts";
+import { finishedKey, type MasterSecret, verifyDataWith } from "./key_schedule.ts";
 import {
   decodeCertificate,
   decodeCertificateVerify,
@@ -31,6 +32,7 @@ import {
 } from "./messages.ts";
 import type { ServerConfig } from "./server_config.ts";
 import type { Transcript } from "./transcript.ts";
+import { serverTicketIssuer } from "./ticket13.ts";
 
 /** What the server carries from its flight to the end of the handshake. */
 export interface ServerKeyState {
@@ -54,6 +56,8 @@ export interface ServerKeyState {
   readonly serverApplicationSecret: Uint8Array;
   /** The Master Secret, for the resumption master secret. */
   readonly master: MasterSecret;
+  /** Whether the handshake resumed a session from a ticket (no certificates were exchanged). */
+  readonly resumed?: boolean;
 }
 
 function unexpected(m: HandshakeMessage, expected: string): never {
@@ -88,6 +92,7 @@ export class ExpectClientCertificate implements HandshakeState {
       transcript.add(m.raw);
       return new ExpectClientFinished(this.k, []);
     }
+    checkChainLength(certificate.certificateList.length, "client");
     for (const entry of certificate.certificateList) {
       // The CertificateRequest asked for neither OCSP nor SCTs, so no entry may carry extensions.
       if (entry.extensions.length > 0) {
@@ -181,18 +186,20 @@ export class ExpectClientFinished implements HandshakeState {
     const { transcript, suite } = this.k;
     const { crypto } = io;
     const finished = decodeFinished(m.body, suite.hashLength);
-    const expected = await finishedVerifyData(
-      crypto,
-      suite,
-      this.k.clientHandshakeSecret,
-      await transcript.hash(crypto, suite.hash),
+    // Started together: the finished_key, the transcript hashes before and after the client's Finished, and
+    // the application read key (installed only once the Finished has verified: nothing is read meanwhile).
+    const key = background(finishedKey(crypto, suite, this.k.clientHandshakeSecret));
+    const beforeFinished = background(transcript.hash(crypto, suite.hash));
+    transcript.add(m.raw);
+    const resumption = background(
+      transcript.hash(crypto, suite.hash).then((hash) => this.k.master.resumptionSecret(hash)),
     );
+    const readInstalled = background(io.setReadSecret(suite, this.k.clientApplicationSecret));
+    const expected = await verifyDataWith(crypto, suite, await key, await beforeFinished);
     if (!constantTimeEqual(finished.verifyData, expected)) {
       abort("decrypt_error", "client Finished does not verify (RFC 8446 §4.4.4)");
     }
-    transcript.add(m.raw);
-    const resumptionSecret = await this.k.master.resumptionSecret(await transcript.hash(crypto, suite.hash));
-    await io.setReadSecret(suite, this.k.clientApplicationSecret);
+    const [resumptionSecret] = await Promise.all([resumption, readInstalled]);
     io.handshakeComplete({
       protocol: "TLSv1.3",
       cipherSuite: suite.name,
@@ -200,14 +207,27 @@ export class ExpectClientFinished implements HandshakeState {
       alpnProtocol: this.k.alpnProtocol,
       serverName: this.k.serverName,
       peerCertificates: this.peerCertificates,
-      resumed: false,
+      resumed: this.k.resumed ?? false,
     });
-    return new Connected(
+    const { config } = this.k;
+    const tickets = config.sessionTickets && serverTicketIssuer({
+      keys: config.sessionTickets,
+      now: config.now,
+      cipherSuite: suite.code,
+      alpnProtocol: this.k.alpnProtocol,
+      serverName: this.k.serverName,
+      clientCertificates: this.peerCertificates.map((c) => c.der),
+    });
+    const connected = new Connected(
       "server",
       suite,
       this.k.serverApplicationSecret,
       this.k.clientApplicationSecret,
       resumptionSecret,
+      tickets,
     );
+    // RFC 8446 §4.6.1: tickets go out once the client's Finished is verified, under the application key.
+    await connected.sendTickets(io);
+    return connected;
   }
 }

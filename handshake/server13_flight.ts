@@ -26,7 +26,7 @@ import {
   encodeSignatureAlgorithms,
   encodeSupportedVersionsServer,
 } from "./extensions.ts";
-import { EarlySecret, finishedVerifyData } from "./key_schedule.ts";
+import { EarlySecret, finishedKey, verifyDataWith } from "./key_schedule.ts";
 import {
   type ClientHello,
   encodeCertificate,
@@ -46,6 +46,9 @@ import {
   type ServerKeyState,
 } from "./server13_client_auth.ts";
 import type { Transcript } from "./transcript.ts";
+import { background } from "./_background.ts";
+import type { AcceptedPsk } from "./server13_psk.ts";
+import { encodePreSharedKeyServer } from "./psk.ts";
 
 /** What the ClientHello states hand to the flight. */
 export interface ServerHelloContext {
@@ -59,6 +62,8 @@ export interface ServerHelloContext {
   readonly negotiated: ServerNegotiation & { readonly share: NonNullable<ServerNegotiation["share"]> };
   /** Whether a ChangeCipherSpec already followed a HelloRetryRequest. */
   readonly sentChangeCipherSpec: boolean;
+  /** The PSK of a resumed session, when a ticket was accepted (RFC 8446 §2.2). */
+  readonly psk?: AcceptedPsk;
 }
 
 /** The certificate_request_context of the handshake's CertificateRequest: empty (RFC 8446 §4.3.2). */
@@ -101,7 +106,7 @@ function certificateRequestExtensions(config: ServerConfig): Extension[] {
  * and returns the state that waits for the client's second flight.
  */
 export async function sendServerFlight(ctx: ServerHelloContext, io: HandshakeIo): Promise<HandshakeState> {
-  const { config, transcript, clientHello, negotiated } = ctx;
+  const { config, transcript, clientHello, negotiated, psk } = ctx;
   const { crypto } = io;
   const { suite, group, share } = negotiated;
 
@@ -134,6 +139,10 @@ export async function sendServerFlight(ctx: ServerHelloContext, io: HandshakeIo)
           type: ExtensionType.key_share,
           data: encodeKeyShareServer({ group: share.group, keyExchange: response.publicKey }),
         },
+        // RFC 8446 §4.2.11: the identity of the accepted PSK.
+        ...(psk
+          ? [{ type: ExtensionType.pre_shared_key, data: encodePreSharedKeyServer(psk.selectedIdentity) }]
+          : []),
       ],
     }),
   );
@@ -143,25 +152,27 @@ export async function sendServerFlight(ctx: ServerHelloContext, io: HandshakeIo)
   if (clientHello.legacySessionId.length > 0 && !ctx.sentChangeCipherSpec) io.sendChangeCipherSpec();
 
   // RFC 8446 §7.1: handshake traffic secrets over ClientHello…ServerHello.
-  const early = await EarlySecret.create(crypto, suite);
-  const handshakeSecret = await early.advance(response.sharedSecret);
-  const secrets = await handshakeSecret.trafficSecrets(await transcript.hash(crypto, suite.hash));
-  io.logSecret("CLIENT_HANDSHAKE_TRAFFIC_SECRET", secrets.client);
-  io.logSecret("SERVER_HANDSHAKE_TRAFFIC_SECRET", secrets.server);
-  await io.setWriteSecret(suite, secrets.server);
-  await io.setReadSecret(suite, secrets.client);
+  const helloHash = background(transcript.hash(crypto, suite.hash));
 
+  // The messages sent under the handshake keys do not depend on them: they are added to the transcript
+  // now, and the CertificateVerify signature over it is computed while the key schedule runs. They are
+  // sent, in this order, once the handshake write key is installed.
+  const flight: Uint8Array[] = [];
   const send = (type: number, body: Uint8Array): Uint8Array => {
     const message = encodeHandshake(type, body);
     transcript.add(message);
-    io.sendHandshake(message);
+    flight.push(message);
     return message;
   };
   send(
     HandshakeType.encrypted_extensions,
-    encodeEncryptedExtensions({ extensions: encryptedExtensions(negotiated) }),
+    // A resumption chose no certificate by the SNI: nothing to acknowledge.
+    encodeEncryptedExtensions({
+      extensions: encryptedExtensions(psk ? { ...negotiated, sniMatched: false } : negotiated),
+    }),
   );
-  const requestClientCertificate = config.clientAuth !== "none";
+  // RFC 8446 §2.2, §4.3.2: a resumption is authenticated by the PSK: no certificates either way.
+  const requestClientCertificate = config.clientAuth !== "none" && !psk;
   if (requestClientCertificate) {
     send(
       HandshakeType.certificate_request,
@@ -171,33 +182,33 @@ export async function sendServerFlight(ctx: ServerHelloContext, io: HandshakeIo)
       }),
     );
   }
-  const { certified } = negotiated;
-  send(
-    HandshakeType.certificate,
-    encodeCertificate({
-      certificateRequestContext: new Uint8Array(0),
-      certificateList: certified.chain.map((certData) => ({ certData, extensions: [] })),
-    }),
-  );
-  // RFC 8446 §4.4.3: the signature covers the transcript through the Certificate.
-  const content = certificateVerifyContent("server", await transcript.hash(crypto, suite.hash));
-  const signature = await certified.key.sign(SCHEMES[negotiated.signatureScheme].algorithm, content);
-  send(
-    HandshakeType.certificate_verify,
-    encodeCertificateVerify({ algorithm: negotiated.signatureScheme, signature }),
-  );
+  const certificateVerify = psk ? undefined : background(signCertificate(ctx, io, send));
+
+  const early = await EarlySecret.create(crypto, suite, psk?.psk);
+  const handshakeSecret = await early.advance(response.sharedSecret);
+  const master = background(handshakeSecret.advance());
+  const secrets = await handshakeSecret.trafficSecrets(await helloHash);
+  const serverFinishedKey = background(finishedKey(crypto, suite, secrets.server));
+  io.logSecret("CLIENT_HANDSHAKE_TRAFFIC_SECRET", secrets.client);
+  io.logSecret("SERVER_HANDSHAKE_TRAFFIC_SECRET", secrets.server);
+  await Promise.all([io.setWriteSecret(suite, secrets.server), io.setReadSecret(suite, secrets.client)]);
+  for (const message of flight) io.sendHandshake(message);
+  if (certificateVerify) {
+    const message = await certificateVerify;
+    transcript.add(message);
+    io.sendHandshake(message);
+  }
 
   // RFC 8446 §4.4.4: Finished, then the application secrets over ClientHello…server Finished.
-  const verifyData = await finishedVerifyData(
+  const verifyData = await verifyDataWith(
     crypto,
     suite,
-    secrets.server,
+    await serverFinishedKey,
     await transcript.hash(crypto, suite.hash),
   );
   const finished = encodeHandshake(HandshakeType.finished, encodeFinished({ verifyData }));
   transcript.add(finished);
-  const master = await handshakeSecret.advance();
-  const app = await master.applicationSecrets(await transcript.hash(crypto, suite.hash));
+  const app = await (await master).applicationSecrets(await transcript.hash(crypto, suite.hash));
   io.logSecret("CLIENT_TRAFFIC_SECRET_0", app.client);
   io.logSecret("SERVER_TRAFFIC_SECRET_0", app.server);
   io.logSecret("EXPORTER_SECRET", app.exporter);
@@ -214,9 +225,38 @@ export async function sendServerFlight(ctx: ServerHelloContext, io: HandshakeIo)
     clientHandshakeSecret: secrets.client,
     clientApplicationSecret: app.client,
     serverApplicationSecret: app.server,
-    master,
+    master: await master,
+    resumed: psk !== undefined,
   };
+  if (psk) return new ExpectClientFinished(state, psk.clientCertificates);
   return requestClientCertificate
     ? new ExpectClientCertificate(state, HANDSHAKE_REQUEST_CONTEXT)
     : new ExpectClientFinished(state, []);
+}
+
+/**
+ * Adds the server's Certificate with `send` at once, and gives its CertificateVerify (RFC 8446 §4.4.2,
+ * §4.4.3), which the caller adds to the transcript and sends once the signature is ready.
+ */
+async function signCertificate(
+  ctx: ServerHelloContext,
+  io: HandshakeIo,
+  send: (type: number, body: Uint8Array) => Uint8Array,
+): Promise<Uint8Array> {
+  const { negotiated, transcript } = ctx;
+  const { certified, suite } = negotiated;
+  send(
+    HandshakeType.certificate,
+    encodeCertificate({
+      certificateRequestContext: new Uint8Array(0),
+      certificateList: certified.chain.map((certData) => ({ certData, extensions: [] })),
+    }),
+  );
+  // RFC 8446 §4.4.3: the signature covers the transcript through the Certificate.
+  const content = certificateVerifyContent("server", await transcript.hash(io.crypto, suite.hash));
+  const signature = await certified.key.sign(SCHEMES[negotiated.signatureScheme].algorithm, content);
+  return encodeHandshake(
+    HandshakeType.certificate_verify,
+    encodeCertificateVerify({ algorithm: negotiated.signatureScheme, signature }),
+  );
 }

@@ -20,6 +20,7 @@ import {
   nameOf,
   ProtocolVersion,
   type Tls13Suite,
+  tls13SuiteByCode,
 } from "./constants.ts";
 import type { HandshakeIo, HandshakeState } from "./context.ts";
 import {
@@ -45,7 +46,10 @@ import {
 import type { ServerConfig } from "./server_config.ts";
 import { checkCookie, type CookieContents, makeCookie } from "./server13_cookie.ts";
 import { sendServerFlight } from "./server13_flight.ts";
+import { acceptTicket, findTicket, preferSuiteWithHash, skipOfferedEarlyData } from "./server13_psk.ts";
 import { Transcript } from "./transcript.ts";
+import { answerTls12ClientHello } from "./server12_hello.ts";
+import { tls12ClientHello } from "./version_negotiation.ts";
 
 /** The parts of a ClientHello the server acts on, decoded and checked. */
 interface ClientOffer {
@@ -214,6 +218,9 @@ export class ExpectClientHello implements HandshakeState {
     if (m.type !== HandshakeType.client_hello) {
       abort("unexpected_message", `${nameOf(HandshakeType, m.type)} where ClientHello was expected`);
     }
+    // The version comes first (RFC 8446 §4.2.1): a client that does not get TLS 1.3 may get TLS 1.2.
+    const config12 = tls12ClientHello(m.body, this.config);
+    if (config12) return await answerTls12ClientHello(this.config, config12, m, io);
     const offer = readClientHello(decodeClientHello(m.body));
     if (offer.cookie !== undefined) {
       abort(
@@ -221,17 +228,24 @@ export class ExpectClientHello implements HandshakeState {
         "the first ClientHello carries a cookie this server never sent (RFC 8446 §4.2.2)",
       );
     }
-    const negotiated = negotiate(this.config, offer);
+    // RFC 8446 §4.2.11: a ticket that can be resumed makes a suite with its hash preferred.
+    const ticket = await findTicket(this.config, offer.hello, offer.serverName, io);
+    const chosen = negotiate(this.config, offer);
+    const suite = preferSuiteWithHash(this.config, offer.hello, chosen.suite, ticket?.suite.hash);
+    const negotiated = { ...chosen, suite };
+    skipOfferedEarlyData(offer.hello, io);
     const transcript = new Transcript();
     transcript.add(m.raw);
     const share = negotiated.share;
     if (share) {
+      const psk = ticket && await acceptTicket(io, ticket, suite, new Uint8Array(0), m.raw);
       return await sendServerFlight({
         config: this.config,
         transcript,
         clientHello: offer.hello,
         negotiated: { ...negotiated, share },
         sentChangeCipherSpec: false,
+        psk,
       }, io);
     }
     return await this.#helloRetry(offer, negotiated, transcript, io);
@@ -343,7 +357,11 @@ class ExpectSecondClientHello implements HandshakeState {
         } (RFC 8446 §4.2.8)`,
       );
     }
-    const negotiated = negotiate(this.config, offer);
+    // The suite choice of the first ClientHello, made again: by the hash of the HelloRetryRequest's suite.
+    const ticket = await findTicket(this.config, hello, offer.serverName, io);
+    const chosen = negotiate(this.config, offer);
+    const retryHash = tls13SuiteByCode(this.cookie.cipherSuite)?.hash;
+    const negotiated = { ...chosen, suite: preferSuiteWithHash(this.config, hello, chosen.suite, retryHash) };
     const share = negotiated.share;
     if (negotiated.suite.code !== this.cookie.cipherSuite || !share) {
       abort(
@@ -357,6 +375,8 @@ class ExpectSecondClientHello implements HandshakeState {
         "the second ClientHello's key_share is not for the selected group (RFC 8446 §4.1.4)",
       );
     }
+    // RFC 8446 §4.2.11.2: the binder covers message_hash(ClientHello1) ‖ HelloRetryRequest ‖ Truncate(this).
+    const psk = ticket && await acceptTicket(io, ticket, negotiated.suite, this.transcript.bytes(), m.raw);
     this.transcript.add(m.raw);
     return await sendServerFlight({
       config: this.config,
@@ -364,6 +384,7 @@ class ExpectSecondClientHello implements HandshakeState {
       clientHello: hello,
       negotiated: { ...negotiated, share },
       sentChangeCipherSpec: this.sentChangeCipherSpec,
+      psk,
     }, io);
   }
 }

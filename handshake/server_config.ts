@@ -10,6 +10,8 @@ import type { CertificateVerifier } from "../x509/verifier.ts";
 import type { CertifiedKey } from "./certified_key.ts";
 import type { VerifyPeer } from "./client_config.ts";
 import type { Tls13Suite } from "./constants.ts";
+import type { Tls12ServerConfig } from "./config12.ts";
+import type { SessionTicketKeys } from "./ticket_keys.ts";
 
 /** Whether the server asks for a client certificate, and whether it insists on one. */
 export type ClientAuthMode = "none" | "request" | "require";
@@ -38,4 +40,11 @@ export interface ServerConfig {
   readonly now: () => Date;
   /** The key that authenticates HelloRetryRequest cookies (RFC 8446 §4.2.2); random per listener. */
   readonly cookieKey: Uint8Array;
+  /** The keys that seal the TLS 1.3 session tickets it issues and resumes (RFC 8446 §4.6.1); absent: none. */
+  readonly sessionTickets?: SessionTicketKeys;
+  /**
+   * The TLS 1.2 settings when TLS 1.2 may be negotiated (absent: TLS 1.3 only); with `supportsTls13` false
+   * every ClientHello is answered with TLS 1.2. See `version_negotiation.ts`.
+   */
+  readonly tls12?: Tls12ServerConfig;
 }

@@ -1,11 +1,13 @@
 /**
  * The server's TLS 1.2 session tickets (RFC 5077 §4): the session state the server needs to resume —
- * suite, extended-master-secret flag, master secret, creation time — sealed with AES-256-GCM under the
- * server's ticket key, so that the server keeps no per-session state.
+ * suite, extended-master-secret flag, master secret, creation time — sealed with the rotating AES-256-GCM
+ * keys of a {@link SessionTicketKeys} (`ticket_keys.ts`), so that the server keeps no per-session state.
+ * A server keeps one `SessionTicketKeys` for its TLS 1.2 tickets and another for its TLS 1.3 ones, so that a
+ * ticket of one version never opens as one of the other.
  *
  * ```text
- * ticket    = nonce (12) ‖ AES-256-GCM(ticket_key, nonce, aad = "subtls TLS 1.2 ticket v1", plaintext)
- * plaintext = version (1) = 1 ‖ cipher_suite (2) ‖ extended_master_secret (1) ‖ created_at (8, ms) ‖ master (48)
+ * ticket    = SessionTicketKeys.seal(plaintext)   (key_id ‖ nonce ‖ AES-256-GCM ciphertext)
+ * plaintext = format (1) = 2 ‖ cipher_suite (2) ‖ extended_master_secret (1) ‖ created_at (8, ms) ‖ master (48)
  * ```
  *
  * A ticket that does not open, is of another format, or is too old is simply not used: the server falls back
@@ -14,9 +16,9 @@
  * @module
  */
 
-import { utf8 } from "../bytes.ts";
-import { AeadDecryptError, type CryptoProvider } from "../crypto/provider.ts";
+import type { CryptoProvider } from "../crypto/provider.ts";
 import { MASTER_SECRET_LENGTH } from "../crypto/tls12_prf.ts";
+import type { SessionTicketKeys } from "./ticket_keys.ts";
 
 /** What a ticket says about its session. */
 export interface Tls12TicketState {
@@ -30,17 +32,13 @@ export interface Tls12TicketState {
   readonly createdAt: number;
 }
 
-const FORMAT_VERSION = 1;
-const NONCE_LENGTH = 12;
+const FORMAT_VERSION = 2;
 const PLAINTEXT_LENGTH = 1 + 2 + 1 + 8 + MASTER_SECRET_LENGTH;
-const AAD = utf8("subtls TLS 1.2 ticket v1");
-/** The length of the ticket key (AES-256-GCM). */
-export const TICKET_KEY_LENGTH = 32;
 
-/** Seals `state` into a ticket under `ticketKey` (32 bytes). */
+/** Seals `state` into a ticket with `keys`, at `state.createdAt` (which picks the sealing key). */
 export async function sealTicket12(
   crypto: CryptoProvider,
-  ticketKey: Uint8Array,
+  keys: SessionTicketKeys,
   state: Tls12TicketState,
 ): Promise<Uint8Array> {
   if (state.masterSecret.length !== MASTER_SECRET_LENGTH) {
@@ -51,37 +49,25 @@ export async function sealTicket12(
   plaintext[0] = FORMAT_VERSION;
   view.setUint16(1, state.cipherSuite);
   plaintext[3] = state.extendedMasterSecret ? 1 : 0;
-  view.setBigUint64(4, BigInt(Math.max(0, Math.floor(state.createdAt))));
+  const createdAt = Math.max(0, Math.floor(state.createdAt));
+  view.setBigUint64(4, BigInt(createdAt));
   plaintext.set(state.masterSecret, 12);
-  const aead = await crypto.importAead("AES-256-GCM", ticketKey);
-  const nonce = crypto.randomBytes(NONCE_LENGTH);
-  const sealed = await aead.seal(nonce, AAD, plaintext);
-  const ticket = new Uint8Array(NONCE_LENGTH + sealed.length);
-  ticket.set(nonce, 0);
-  ticket.set(sealed, NONCE_LENGTH);
-  return ticket;
+  return await keys.seal(crypto, plaintext, createdAt);
 }
 
 /**
- * Opens a ticket sealed by {@link sealTicket12}; undefined when it does not authenticate, is malformed, was
- * made in the future, or is older than `lifetimeSeconds` at `now` (ms since the epoch).
+ * Opens a ticket sealed by {@link sealTicket12}; undefined when no key of `keys` opens it, it is malformed,
+ * was made in the future, or is older than `lifetimeSeconds` at `now` (ms since the epoch).
  */
 export async function openTicket12(
   crypto: CryptoProvider,
-  ticketKey: Uint8Array,
+  keys: SessionTicketKeys,
   ticket: Uint8Array,
   now: number,
   lifetimeSeconds: number,
 ): Promise<Tls12TicketState | undefined> {
-  if (ticket.length !== NONCE_LENGTH + PLAINTEXT_LENGTH + 16) return undefined;
-  const aead = await crypto.importAead("AES-256-GCM", ticketKey);
-  let plaintext: Uint8Array;
-  try {
-    plaintext = await aead.open(ticket.subarray(0, NONCE_LENGTH), AAD, ticket.subarray(NONCE_LENGTH));
-  } catch (e) {
-    if (e instanceof AeadDecryptError) return undefined;
-    throw e;
-  }
+  const plaintext = await keys.open(crypto, ticket, now);
+  if (!plaintext || plaintext.length !== PLAINTEXT_LENGTH) return undefined;
   const view = new DataView(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
   if (plaintext[0] !== FORMAT_VERSION || plaintext[3] > 1) return undefined;
   const createdAt = Number(view.getBigUint64(4));

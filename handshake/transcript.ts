@@ -15,6 +15,8 @@ import { HandshakeType } from "./constants.ts";
 /** An append-only list of handshake messages. */
 export class Transcript {
   #messages: Uint8Array[] = [];
+  /** The last hash asked for and the point it covers: asking again at the same point costs no crypto call. */
+  #last: { count: number; hash: HashName; digest: Promise<Uint8Array> } | undefined;
 
   /** Appends a whole handshake message (header ‖ body). */
   add(message: Uint8Array): void {
@@ -26,9 +28,17 @@ export class Transcript {
     return concat(...this.#messages);
   }
 
-  /** Transcript-Hash of the messages so far. */
+  /**
+   * Transcript-Hash of the messages so far. The messages are taken when this is called, so the hash of one
+   * point can be started early and awaited after more messages were added.
+   */
   hash(crypto: CryptoProvider, hash: HashName): Promise<Uint8Array> {
-    return crypto.hash(hash, this.bytes());
+    const count = this.#messages.length;
+    const last = this.#last;
+    if (last && last.count === count && last.hash === hash) return last.digest;
+    const digest = crypto.hash(hash, this.bytes());
+    this.#last = { count, hash, digest };
+    return digest;
   }
 
   /**
@@ -38,5 +48,6 @@ export class Transcript {
   async replaceWithMessageHash(crypto: CryptoProvider, hash: HashName): Promise<void> {
     const digest = await this.hash(crypto, hash);
     this.#messages = [concat(new Uint8Array([HandshakeType.message_hash, 0, 0, digest.length]), digest)];
+    this.#last = undefined;
   }
 }

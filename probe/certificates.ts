@@ -7,7 +7,7 @@
  */
 
 import type { PeerCertificate } from "../mod.ts";
-import { DerReader, oidToString, Tag } from "./_der.ts";
+import { parseCertificate } from "../x509/certificate.ts";
 
 /** Computes a SHA-256 digest (the probe passes the crypto provider's `hash`). */
 export type Sha256 = (data: Uint8Array) => Promise<Uint8Array>;
@@ -30,7 +30,7 @@ export interface CertificateReport {
   readonly notAfter: Date;
   /** DNS names and IP addresses of the subjectAltName extension. */
   readonly subjectAltNames: readonly string[];
-  /** e.g. `"EC P-256"`, `"RSA 2048 bits"`, `"Ed25519"`. */
+  /** e.g. `"EC P-256"`, `"RSA 2048"`, `"Ed25519"`. */
   readonly publicKey: string;
   /** e.g. `"sha256WithRSAEncryption"`, or the OID when it has no name here. */
   readonly signatureAlgorithm: string;
@@ -42,26 +42,6 @@ export interface CertificateReport {
   readonly der: Uint8Array;
 }
 
-const SIGNATURE_ALGORITHMS: Readonly<Record<string, string>> = {
-  "1.2.840.113549.1.1.5": "sha1WithRSAEncryption",
-  "1.2.840.113549.1.1.11": "sha256WithRSAEncryption",
-  "1.2.840.113549.1.1.12": "sha384WithRSAEncryption",
-  "1.2.840.113549.1.1.13": "sha512WithRSAEncryption",
-  "1.2.840.113549.1.1.10": "RSASSA-PSS",
-  "1.2.840.10045.4.1": "ecdsa-with-SHA1",
-  "1.2.840.10045.4.3.2": "ecdsa-with-SHA256",
-  "1.2.840.10045.4.3.3": "ecdsa-with-SHA384",
-  "1.2.840.10045.4.3.4": "ecdsa-with-SHA512",
-  "1.3.101.112": "Ed25519",
-  "1.3.101.113": "Ed448",
-};
-
-const CURVES: Readonly<Record<string, string>> = {
-  "1.2.840.10045.3.1.7": "P-256",
-  "1.3.132.0.34": "P-384",
-  "1.3.132.0.35": "P-521",
-};
-
 /** The parts of a DER certificate (RFC 5280 §4.1) the probe needs. */
 export interface CertificateFields {
   readonly serialNumber: string;
@@ -71,61 +51,14 @@ export interface CertificateFields {
   readonly publicKey: string;
 }
 
-/** The bit length of an unsigned big-endian INTEGER's contents. */
-function bitLength(value: Uint8Array): number {
-  let i = 0;
-  while (i < value.length && value[i] === 0) i++;
-  if (i === value.length) return 0;
-  return (value.length - i - 1) * 8 + (32 - Math.clz32(value[i]));
-}
-
-/** Describes a SubjectPublicKeyInfo (RFC 5280 §4.1.2.7): its algorithm and size. */
-export function describeSpki(spki: Uint8Array): string {
-  const r = new DerReader(new DerReader(spki).expect(Tag.SEQUENCE, "SubjectPublicKeyInfo").value);
-  const algorithm = new DerReader(r.expect(Tag.SEQUENCE, "SubjectPublicKeyInfo.algorithm").value);
-  const oid = oidToString(algorithm.expect(Tag.OID, "algorithm OID").value);
-  const params = algorithm.done ? undefined : algorithm.read("algorithm parameters");
-  const bits = r.expect(Tag.BIT_STRING, "subjectPublicKey").value.subarray(1);
-  switch (oid) {
-    case "1.2.840.10045.2.1": {
-      const curve = params?.tag === Tag.OID ? oidToString(params.value) : "?";
-      return `EC ${CURVES[curve] ?? curve}`;
-    }
-    case "1.2.840.113549.1.1.1":
-    case "1.2.840.113549.1.1.10": {
-      // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } (RFC 8017 §A.1.1).
-      const key = new DerReader(new DerReader(bits).expect(Tag.SEQUENCE, "RSAPublicKey").value);
-      const modulus = key.expect(Tag.INTEGER, "RSAPublicKey.modulus").value;
-      return `${oid.endsWith(".10") ? "RSA-PSS" : "RSA"} ${bitLength(modulus)} bits`;
-    }
-    case "1.3.101.112":
-      return "Ed25519";
-    case "1.3.101.113":
-      return "Ed448";
-    default:
-      return `unknown key algorithm ${oid}`;
-  }
-}
-
-/** Reads serial number, signature algorithm and public key from a DER certificate. */
+/** Reads serial number, signature algorithm and public key from a DER certificate (the library's parser). */
 export function certificateFields(der: Uint8Array): CertificateFields {
-  const cert = new DerReader(new DerReader(der).expect(Tag.SEQUENCE, "Certificate").value);
-  const tbs = new DerReader(cert.expect(Tag.SEQUENCE, "tbsCertificate").value);
-  const signature = new DerReader(cert.expect(Tag.SEQUENCE, "signatureAlgorithm").value);
-  const signatureOid = oidToString(signature.expect(Tag.OID, "signatureAlgorithm.algorithm").value);
-  let field = tbs.read("tbsCertificate.version or serialNumber");
-  if (field.tag === 0xa0) field = tbs.read("tbsCertificate.serialNumber"); // [0] EXPLICIT Version
-  if (field.tag !== Tag.INTEGER) throw new Error("DER: tbsCertificate.serialNumber is not an INTEGER");
-  tbs.expect(Tag.SEQUENCE, "tbsCertificate.signature");
-  tbs.expect(Tag.SEQUENCE, "tbsCertificate.issuer");
-  tbs.expect(Tag.SEQUENCE, "tbsCertificate.validity");
-  tbs.expect(Tag.SEQUENCE, "tbsCertificate.subject");
-  const spki = tbs.expect(Tag.SEQUENCE, "tbsCertificate.subjectPublicKeyInfo").raw;
+  const cert = parseCertificate(der);
   return {
-    serialNumber: field.value.toHex(),
-    signatureAlgorithm: SIGNATURE_ALGORITHMS[signatureOid] ?? signatureOid,
-    spki,
-    publicKey: describeSpki(spki),
+    serialNumber: cert.serialNumber,
+    signatureAlgorithm: cert.signatureAlgorithmName,
+    spki: cert.spki,
+    publicKey: cert.publicKeyName,
   };
 }
 

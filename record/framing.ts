@@ -36,7 +36,13 @@ export interface TlsRecord {
 
 /** Builds a record header. */
 export function recordHeader(type: number, version: number, length: number): Uint8Array {
-  return new Uint8Array([type, version >> 8, version & 0xff, length >> 8, length & 0xff]);
+  const header = new Uint8Array(HEADER_LENGTH);
+  header[0] = type;
+  header[1] = version >> 8;
+  header[2] = version & 0xff;
+  header[3] = length >> 8;
+  header[4] = length & 0xff;
+  return header;
 }
 
 /** Builds a whole record (header ‖ fragment). */
@@ -94,16 +100,19 @@ export class RecordReader {
       if (first.length === n) this.#chunks.shift();
       else this.#chunks[0] = first.subarray(n);
     } else {
+      // Whole chunks are dropped with one splice, so a record that came in many tiny reads costs linear time.
       out = new Uint8Array(n);
       let offset = 0;
+      let used = 0;
       while (offset < n) {
-        const c = this.#chunks[0];
+        const c = this.#chunks[used];
         const take = Math.min(c.length, n - offset);
         out.set(c.subarray(0, take), offset);
         offset += take;
-        if (take === c.length) this.#chunks.shift();
-        else this.#chunks[0] = c.subarray(take);
+        if (take === c.length) used++;
+        else this.#chunks[used] = c.subarray(take);
       }
+      this.#chunks.splice(0, used);
     }
     this.#buffered -= n;
     return out;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { concat } from "../bytes.ts";
 import { TlsAlertError } from "../errors.ts";
 
 /** A handshake message cut out of the stream: type, body, and header ‖ body for the transcript. */
@@ -16,10 +17,21 @@ export interface RawHandshakeMessage {
 
 /** Default cap on one handshake message: certificate chains are the largest (64 KiB is generous). */
 export const DEFAULT_MAX_HANDSHAKE_MESSAGE = 65536;
+/**
+ * Most records one handshake message may be spread over: a 64 KiB message fits in 4 full records, and 256
+ * still allows fragments of 256 bytes. A peer cannot make us collect a message one byte per record.
+ */
+export const MAX_HANDSHAKE_FRAGMENTS = 256;
 
-/** Accumulates handshake record fragments and yields whole messages. */
+/**
+ * Accumulates handshake record fragments and yields whole messages. Fragments are kept as a list and joined
+ * once per complete message, so reassembly costs time linear in the bytes received.
+ */
 export class HandshakeReassembler {
-  #buffer = new Uint8Array(0);
+  #chunks: Uint8Array[] = [];
+  #length = 0;
+  /** Records that carried a part of the message now being collected. */
+  #fragments = 0;
   readonly #maxMessage: number;
 
   constructor(maxMessage = DEFAULT_MAX_HANDSHAKE_MESSAGE) {
@@ -28,29 +40,47 @@ export class HandshakeReassembler {
 
   /** True when no partial message is held (a key change must happen on a message boundary). */
   get empty(): boolean {
-    return this.#buffer.length === 0;
+    return this.#length === 0;
   }
 
-  /** Adds one handshake record's fragment. A zero-length handshake fragment is `unexpected_message` (§5.1). */
+  /**
+   * Adds one handshake record's fragment. A zero-length handshake fragment is `unexpected_message` (§5.1), as
+   * is a message spread over more than {@link MAX_HANDSHAKE_FRAGMENTS} records.
+   */
   push(fragment: Uint8Array): void {
     if (fragment.length === 0) {
       throw new TlsAlertError("unexpected_message", "local", "zero-length handshake record (RFC 8446 §5.1)");
     }
-    if (this.#buffer.length === 0) {
-      this.#buffer = fragment.slice();
-      return;
+    if (++this.#fragments > MAX_HANDSHAKE_FRAGMENTS) {
+      throw new TlsAlertError(
+        "unexpected_message",
+        "local",
+        `handshake message spread over more than ${MAX_HANDSHAKE_FRAGMENTS} records`,
+      );
     }
-    const next = new Uint8Array(this.#buffer.length + fragment.length);
-    next.set(this.#buffer, 0);
-    next.set(fragment, this.#buffer.length);
-    this.#buffer = next;
+    this.#chunks.push(fragment.slice());
+    this.#length += fragment.length;
+  }
+
+  /** The first `n` buffered bytes (n ≤ buffered). */
+  #peek(n: number): Uint8Array {
+    if (this.#chunks[0].length >= n) return this.#chunks[0];
+    const out = new Uint8Array(n);
+    let offset = 0;
+    for (const c of this.#chunks) {
+      const take = Math.min(c.length, n - offset);
+      out.set(c.subarray(0, take), offset);
+      offset += take;
+      if (offset === n) break;
+    }
+    return out;
   }
 
   /** The next whole message, or `undefined` when more fragments are needed. */
   next(): RawHandshakeMessage | undefined {
-    if (this.#buffer.length < 4) return undefined;
-    const b = this.#buffer;
-    const length = (b[1] << 16) | (b[2] << 8) | b[3];
+    if (this.#length < 4) return undefined;
+    const h = this.#peek(4);
+    const length = (h[1] << 16) | (h[2] << 8) | h[3];
     if (length > this.#maxMessage) {
       throw new TlsAlertError(
         "unexpected_message",
@@ -58,10 +88,13 @@ export class HandshakeReassembler {
         `handshake message of ${length} bytes exceeds the ${this.#maxMessage}-byte limit`,
       );
     }
-    if (b.length < 4 + length) return undefined;
-    const raw = b.subarray(0, 4 + length);
-    this.#buffer = b.subarray(4 + length);
-    if (this.#buffer.length === 0) this.#buffer = new Uint8Array(0);
+    if (this.#length < 4 + length) return undefined;
+    const all = this.#chunks.length === 1 ? this.#chunks[0] : concat(...this.#chunks);
+    const raw = all.subarray(0, 4 + length);
+    const rest = all.subarray(4 + length);
+    this.#chunks = rest.length > 0 ? [rest] : [];
+    this.#length = rest.length;
+    this.#fragments = rest.length > 0 ? 1 : 0;
     return { type: raw[0], body: raw.subarray(4), raw };
   }
 }

@@ -23,20 +23,33 @@ export interface InnerPlaintext {
 
 /** The per-record nonce: the IV XOR the 64-bit sequence number, left-padded (RFC 8446 §5.3). */
 export function recordNonce(iv: Uint8Array, seq: bigint): Uint8Array {
+  return xorSequence(iv, Number(seq >> 32n), Number(seq & 0xffffffffn));
+}
+
+/** `iv` XOR the 64-bit sequence number `high`·2^32 + `low` in its last 8 bytes (no BigInt per record). */
+function xorSequence(iv: Uint8Array, high: number, low: number): Uint8Array {
   const nonce = iv.slice();
-  let s = seq;
-  for (let i = nonce.length - 1; i >= nonce.length - 8; i--) {
-    nonce[i] ^= Number(s & 0xffn);
-    s >>= 8n;
-  }
+  const n = nonce.length;
+  nonce[n - 1] ^= low & 0xff;
+  nonce[n - 2] ^= (low >>> 8) & 0xff;
+  nonce[n - 3] ^= (low >>> 16) & 0xff;
+  nonce[n - 4] ^= low >>> 24;
+  nonce[n - 5] ^= high & 0xff;
+  nonce[n - 6] ^= (high >>> 8) & 0xff;
+  nonce[n - 7] ^= (high >>> 16) & 0xff;
+  nonce[n - 8] ^= high >>> 24;
   return nonce;
 }
+
+/** 2^32, to split a sequence number into its high and low 32-bit words. */
+const TWO_POW_32 = 0x100000000;
 
 /** One direction's record protection for one traffic secret (one key epoch). */
 export class Tls13RecordProtection {
   readonly #aead: Aead;
   readonly #iv: Uint8Array;
-  #seq = 0n;
+  /** A Number, not a BigInt: per-record arithmetic stays cheap, and 2^53 records are never reached. */
+  #seq = 0;
 
   constructor(aead: Aead, iv: Uint8Array) {
     this.#aead = aead;
@@ -45,15 +58,17 @@ export class Tls13RecordProtection {
 
   /** Records protected so far in this epoch. */
   get sequenceNumber(): bigint {
-    return this.#seq;
+    return BigInt(this.#seq);
   }
 
   #nextNonce(): Uint8Array {
-    // RFC 8446 §5.3: the sequence number must not wrap; a key update is required long before.
-    if (this.#seq >= 0xffffffffffffffffn) {
+    // RFC 8446 §5.3: the sequence number must not wrap; a key update is required long before. We stop at
+    // 2^53 − 1 records, the last exactly representable one (centuries of traffic), well before 2^64.
+    if (this.#seq >= Number.MAX_SAFE_INTEGER) {
       throw new TlsAlertError("internal_error", "local", "record sequence number exhausted");
     }
-    return recordNonce(this.#iv, this.#seq++);
+    const seq = this.#seq++;
+    return xorSequence(this.#iv, Math.floor(seq / TWO_POW_32), seq >>> 0);
   }
 
   /**
@@ -100,11 +115,36 @@ export class Tls13RecordProtection {
     let end = inner.length - 1;
     while (end >= 0 && inner[end] === 0) end--;
     if (end < 0) {
-      throw new TlsAlertError("unexpected_message", "local", "protected record has no content type (RFC 8446 §5.4)");
+      throw new TlsAlertError(
+        "unexpected_message",
+        "local",
+        "protected record has no content type (RFC 8446 §5.4)",
+      );
     }
-    if (end > MAX_PLAINTEXT) {
-      throw new TlsAlertError("record_overflow", "local", "inner plaintext exceeds 2^14 bytes (RFC 8446 §5.4)");
+    // RFC 8446 §5.4: content, type and padding together (TLSInnerPlaintext) are at most 2^14 + 1 bytes.
+    if (end > MAX_PLAINTEXT || inner.length > MAX_PLAINTEXT + 1) {
+      throw new TlsAlertError(
+        "record_overflow",
+        "local",
+        "inner plaintext exceeds 2^14 + 1 bytes (RFC 8446 §5.4)",
+      );
     }
     return { type: inner[end], content: inner.subarray(0, end) };
+  }
+
+  /**
+   * Whether `record` authenticates under the next sequence number, which is not consumed: the trial
+   * decryption by which a server skips early data it did not accept (RFC 8446 §4.2.10). Only while no other
+   * open is in flight.
+   */
+  async authenticates(record: TlsRecord): Promise<boolean> {
+    if (record.fragment.length < TAG_LENGTH + 1) return false;
+    try {
+      await this.#aead.open(recordNonce(this.#iv, this.sequenceNumber), record.header, record.fragment);
+      return true;
+    } catch (e) {
+      if (e instanceof AeadDecryptError) return false;
+      throw e;
+    }
   }
 }

@@ -25,8 +25,8 @@ export interface Connected {
 }
 
 /**
- * Connects the client to 127.0.0.1:`port` with `serverName: "localhost"` and the test root as the only
- * trust anchor (each overridable) and completes the handshake within 20 s. The caller closes `conn` (`using`).
+ * Connects the client to 127.0.0.1:`port` with `serverName: "localhost"`, the test root as the only
+ * trust anchor and no session cache (each overridable) and completes the handshake within 20 s. The caller closes `conn` (`using`).
  */
 export async function connectClient(
   port: number,
@@ -47,6 +47,8 @@ export async function connectClient(
       serverName: "localhost",
       caCerts: [pki.root.cert],
       signal: deadline.signal,
+      // Full handshakes unless a test asks for resumption with a cache of its own.
+      sessionCache: null,
       ...options,
     });
   } finally {

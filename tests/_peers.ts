@@ -131,6 +131,8 @@ export interface GnutlsServerOptions {
   mode?: "echo" | "http";
   /** The body of every HTTP response in `"http"` mode; GnuTLS's status page when absent. */
   httpData?: Uint8Array;
+  /** A whole priority string instead of the TLS 1.3 one `suites` and `groups` make (e.g. for TLS 1.2). */
+  priority?: string;
 }
 
 /** The GnuTLS priority string for TLS 1.3 only, limited to `suites` and `groups` when given. */
@@ -174,7 +176,7 @@ export async function startGnutlsServer(options: GnutlsServerOptions): Promise<P
           ...extra,
           `--x509certfile=${options.cert.certPath}`,
           `--x509keyfile=${options.cert.keyPath}`,
-          `--priority=${gnutlsPriority(options.suites, options.groups)}`,
+          `--priority=${options.priority ?? gnutlsPriority(options.suites, options.groups)}`,
         ]),
       async (peer) => {
         await peer.waitFor("stderr", new RegExp(`IPv4 0\\.0\\.0\\.0 port ${peer.port}\\.\\.\\.done`));

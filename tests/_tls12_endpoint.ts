@@ -1,168 +1,121 @@
 /**
- * A test-only TLS 1.2 endpoint: the smallest record layer that implements {@link Tls12HandshakeIo} — real
- * framing (`RecordReader`), real TLS 1.2 record protection, handshake reassembly and alerts — so that the
- * TLS 1.2 state machines can run against each other in memory, or against a real peer over TCP, before
- * they are wired into the connection engine. It mirrors what the engine integration must do.
+ * A test driver for TLS 1.2 handshakes over the real engine (`connection/engine.ts`): each endpoint is a
+ * `TlsEngine` whose handshake states are watched (every handshake message type received, and "CCS" for each
+ * ChangeCipherSpec), whose key log is kept, and whose output is taken as bytes — so that the TLS 1.2 state
+ * machines can run against each other in memory, with a man in the middle changing what they send.
  *
  * @module
  */
 
-import { concat } from "../bytes.ts";
+import { concat, fromHex } from "../bytes.ts";
 import type { CryptoProvider } from "../crypto/provider.ts";
 import { webCrypto } from "../crypto/webcrypto.ts";
-import { type AlertName, TlsAlertError } from "../errors.ts";
+import { TlsEngine } from "../connection/engine.ts";
 import type { CertifiedKey } from "../handshake/certified_key.ts";
 import type { ClientConfig } from "../handshake/client_config.ts";
 import { startTls12Client } from "../handshake/client12_hello.ts";
-import { TLS12_SUITES, type Tls12Suite, TLS13_SUITES } from "../handshake/constants.ts";
+import { TLS12_SUITES, TLS13_SUITES } from "../handshake/constants.ts";
 import type { Tls12ClientConfig, Tls12ServerConfig } from "../handshake/config12.ts";
-import type {
-  Tls12HandshakeInfo,
-  Tls12HandshakeIo,
-  Tls12HandshakeState,
-  Tls12TrafficKeys,
-} from "../handshake/context12.ts";
+import type { HandshakeIo, HandshakeState, TlsHandshakeInfo } from "../handshake/context.ts";
 import { answerTls12ClientHello } from "../handshake/server12_hello.ts";
 import type { ServerConfig } from "../handshake/server_config.ts";
-import { decodeAlert, encodeAlert } from "../record/alert.ts";
+import { SessionTicketKeys } from "../handshake/ticket_keys.ts";
 import {
   ContentType,
   encodeRecord,
   MAX_CIPHERTEXT_TLS12,
-  MAX_PLAINTEXT,
   RecordReader,
   type TlsRecord,
 } from "../record/framing.ts";
 import { encodeHandshake } from "../handshake/messages.ts";
-import { HandshakeReassembler } from "../record/handshake_reassembler.ts";
-import { Tls12RecordProtection } from "../record/protection12.ts";
 import type { CertificateVerifier } from "../x509/verifier.ts";
 
-/** One side of a TLS 1.2 connection, without I/O. */
-export class Tls12Endpoint implements Tls12HandshakeIo {
-  readonly crypto: CryptoProvider;
-  state: Tls12HandshakeState;
-  info: Tls12HandshakeInfo | undefined;
+/** What an endpoint saw: each handshake message type, and "CCS" for each ChangeCipherSpec. */
+type Received = (number | "CCS")[];
+
+/** `state` with every message and ChangeCipherSpec it handles written to `received`, and so its successors. */
+function watched(state: HandshakeState, received: Received): HandshakeState {
+  const out: HandshakeState = {
+    name: state.name,
+    handle: async (m, io) => {
+      received.push(m.type);
+      return watched(await state.handle(m, io), received);
+    },
+  };
+  const ccs = state.handleChangeCipherSpec?.bind(state);
+  if (ccs) {
+    out.handleChangeCipherSpec = async (io) => {
+      received.push("CCS");
+      return watched(await ccs(io), received);
+    };
+  }
+  return out;
+}
+
+/** One side of a connection: a `TlsEngine` driven by hand. */
+export class Tls12Endpoint {
+  /** The engine under test. */
+  readonly engine: TlsEngine;
   /** Key-log secrets by label (`CLIENT_RANDOM` → master secret). */
   readonly secrets = new Map<string, Uint8Array>();
+  /** Application data received, chunk by chunk. */
   readonly plaintext: Uint8Array[] = [];
   /** Every handshake message type received, in order, and "CCS" for ChangeCipherSpec records. */
-  readonly received: (number | "CCS")[] = [];
-  usedTls12 = false;
-  peerClosed = false;
-  #reader = new RecordReader(MAX_CIPHERTEXT_TLS12);
-  #reassembler = new HandshakeReassembler();
-  #read: Tls12RecordProtection | undefined;
-  #write: Tls12RecordProtection | undefined;
-  #out: Promise<Uint8Array>[] = [];
+  readonly received: Received = [];
+  readonly #started: Promise<void>;
 
-  constructor(crypto: CryptoProvider, begin: (io: Tls12Endpoint) => Tls12HandshakeState) {
-    this.crypto = crypto;
-    this.state = { name: "Starting", handle: () => Promise.reject(new Error("not started")) };
-    this.state = begin(this);
-  }
-
-  // ---- Tls12HandshakeIo ----
-  sendHandshake(message: Uint8Array): void {
-    this.#queue(ContentType.handshake, message);
-  }
-  sendChangeCipherSpec(): void {
-    this.#queue(ContentType.change_cipher_spec, new Uint8Array([1]));
-  }
-  useTls12(): void {
-    this.usedTls12 = true;
-  }
-  async setReadKeys12(suite: Tls12Suite, keys: Tls12TrafficKeys): Promise<void> {
-    if (!this.#reassembler.empty) {
-      throw new TlsAlertError("unexpected_message", "local", "CCS inside a message");
-    }
-    this.#read = new Tls12RecordProtection(await this.crypto.importAead(suite.aead, keys.key), keys.iv);
-  }
-  async changeWriteCipherSpec12(suite: Tls12Suite, keys: Tls12TrafficKeys): Promise<void> {
-    const next = new Tls12RecordProtection(await this.crypto.importAead(suite.aead, keys.key), keys.iv);
-    this.sendChangeCipherSpec();
-    this.#write = next;
-  }
-  logSecret(label: string, secret: Uint8Array): void {
-    this.secrets.set(label, secret);
-  }
-  handshakeComplete(info: Tls12HandshakeInfo): void {
-    this.info = info;
+  /** `begin` sends what the side sends first and returns its first state, as `EngineOptions.begin`. */
+  constructor(crypto: CryptoProvider, begin: (io: HandshakeIo) => HandshakeState | Promise<HandshakeState>) {
+    this.engine = new TlsEngine({
+      crypto,
+      begin: async (io) => watched(await begin(io), this.received),
+      keyLog: (line) => {
+        const [label, , secret] = line.split(" ");
+        this.secrets.set(label, fromHex(secret));
+      },
+    });
+    this.#started = this.engine.start();
+    this.#started.catch(() => {});
   }
 
-  // ---- driving ----
-  #queue(type: number, content: Uint8Array): void {
-    for (let offset = 0; offset < content.length || offset === 0; offset += MAX_PLAINTEXT) {
-      const chunk = content.subarray(offset, Math.min(offset + MAX_PLAINTEXT, content.length));
-      this.#out.push(
-        this.#write ? this.#write.seal(type, chunk) : Promise.resolve(encodeRecord(type, 0x0303, chunk)),
-      );
-      if (content.length === 0) break;
-    }
+  /** The handshake result, once complete. */
+  get info(): TlsHandshakeInfo | undefined {
+    return this.engine.info;
+  }
+
+  /** Whether the handshake completed with TLS 1.2. */
+  get usedTls12(): boolean {
+    return this.engine.info?.protocol === "TLSv1.2";
+  }
+
+  /** Whether the peer's close_notify arrived. */
+  get peerClosed(): boolean {
+    return this.engine.peerClosed;
   }
 
   /** Queues application data (after the handshake). */
   send(data: Uint8Array): void {
-    if (!this.info) throw new Error("handshake not complete");
-    this.#queue(ContentType.application_data, data);
+    this.engine.send(data);
   }
 
-  /** Queues an alert (e.g. the one a failed handshake sends). */
-  sendAlert(alert: AlertName): void {
-    this.#queue(ContentType.alert, encodeAlert(alert));
+  /** Queues a raw handshake message under the current protection (for renegotiation attempts). */
+  sendHandshake(message: Uint8Array): void {
+    this.engine.sendHandshake(message);
   }
 
   /** The records queued so far, as bytes. */
   async takeOutput(): Promise<Uint8Array> {
-    const out = this.#out;
-    this.#out = [];
-    return concat(...await Promise.all(out));
+    await this.#started;
+    return concat(...await Promise.all(this.engine.takeOutput()));
   }
 
-  /** Processes bytes from the peer; throws the handshake's `TlsAlertError` (after queueing its alert). */
+  /** Processes bytes from the peer; throws the engine's error (after queueing its alert). */
   async receive(bytes: Uint8Array): Promise<void> {
+    await this.#started;
     try {
-      this.#reader.push(bytes);
-      for (let record = this.#reader.next(); record; record = this.#reader.next()) {
-        if (record.type === ContentType.change_cipher_spec) {
-          if (
-            record.fragment.length !== 1 || record.fragment[0] !== 1 || !this.state.handleChangeCipherSpec
-          ) {
-            throw new TlsAlertError("unexpected_message", "local", `ChangeCipherSpec in ${this.state.name}`);
-          }
-          this.received.push("CCS");
-          this.state = await this.state.handleChangeCipherSpec(this);
-          continue;
-        }
-        const { type, content } = this.#read
-          ? await this.#read.open(record)
-          : record.type === ContentType.application_data
-          ? (() => {
-            throw new TlsAlertError("unexpected_message", "local", "unprotected application data");
-          })()
-          : { type: record.type, content: record.fragment };
-        if (type === ContentType.alert) {
-          const alert = decodeAlert(content);
-          if (alert.name === "close_notify") {
-            this.peerClosed = true;
-            return;
-          }
-          throw new TlsAlertError(alert.name, "remote", "");
-        }
-        if (type === ContentType.application_data) {
-          if (!this.info) throw new TlsAlertError("unexpected_message", "local", "early application data");
-          this.plaintext.push(content);
-          continue;
-        }
-        this.#reassembler.push(content);
-        for (let m = this.#reassembler.next(); m; m = this.#reassembler.next()) {
-          this.received.push(m.type);
-          this.state = await this.state.handle(m, this);
-        }
-      }
-    } catch (e) {
-      if (e instanceof TlsAlertError && e.source === "local") this.sendAlert(e.alert as AlertName);
-      throw e;
+      await this.engine.receive(bytes);
+    } finally {
+      this.plaintext.push(...this.engine.takePlaintext());
     }
   }
 }
@@ -285,58 +238,17 @@ export function serverConfig(
   };
 }
 
+/** The ticket keys of every {@link server12Config}, so that one test server resumes another's tickets. */
+const TEST_TICKET_KEYS = new SessionTicketKeys({ lifetime: 3600 });
+
 /** TLS 1.2 server settings for tests: every ECDHE suite, EMS required, tickets issued. */
 export function server12Config(overrides: Partial<Tls12ServerConfig> = {}): Tls12ServerConfig {
   return {
     suites: TLS12_SUITES.filter((s) => s.keyExchange !== "RSA"),
     requireExtendedMasterSecret: true,
     supportsTls13: false,
-    ticketKey: new Uint8Array(32).fill(7),
+    ticketKeys: TEST_TICKET_KEYS,
     ticketLifetime: 3600,
     ...overrides,
   };
-}
-
-/** Writes the endpoint's queued records to `conn`. */
-async function flush(endpoint: Tls12Endpoint, conn: Deno.Conn): Promise<void> {
-  const out = await endpoint.takeOutput();
-  if (out.length > 0) await conn.write(out);
-}
-
-/**
- * Runs `endpoint` over a TCP connection until its handshake completes, then sends `request` (if any) and
- * collects application data until the peer closes (close_notify or end of stream) or `until` says enough.
- * On a failure the endpoint's alert is written before the error is thrown.
- */
-export async function runOverConnection(
-  endpoint: Tls12Endpoint,
-  conn: Deno.Conn,
-  request: Uint8Array | undefined,
-  until: (received: string) => boolean = () => false,
-): Promise<string> {
-  const buffer = new Uint8Array(65536);
-  let received = "";
-  let sent = false;
-  try {
-    for (;;) {
-      await flush(endpoint, conn);
-      if (endpoint.info && !sent) {
-        sent = true;
-        if (request) {
-          endpoint.send(request);
-          await flush(endpoint, conn);
-        }
-      }
-      if (until(received)) break;
-      const n = await conn.read(buffer);
-      if (n === null) break;
-      await endpoint.receive(buffer.slice(0, n));
-      for (const chunk of endpoint.plaintext.splice(0)) received += new TextDecoder().decode(chunk);
-      if (endpoint.peerClosed) break;
-    }
-  } catch (e) {
-    await flush(endpoint, conn).catch(() => {});
-    throw e;
-  }
-  return received;
 }

@@ -75,7 +75,9 @@ async function runClient(binary: string, args: string[], input = ""): Promise<To
     await requireBinary(binary, `install ${binary}`);
   }
   const child = new Deno.Command("timeout", {
-    args: ["--kill-after=5", "30", binary, ...args],
+    // Unbuffered stdout (stdbuf -o0): s_client prints each session ticket through stdio and echoed data with
+    // write(2); with a buffer, a large ticket's dump would be cut by the echoed line.
+    args: ["--kill-after=5", "30", "stdbuf", "-o0", binary, ...args],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

@@ -541,7 +541,12 @@ Deno.test("acceptTls: option errors are TlsErrors before any byte is read", asyn
     [{}, /needs a certificate/],
     [{ cert: leaf.cert }, /together/],
     [{ cert: leaf.cert, key: leaf.key, clientAuth: "require" }, /needs clientCaCerts/],
-    [{ cert: leaf.cert, key: leaf.key, maxVersion: "TLSv1.2" }, /TLS 1\.2/],
+    [{ cert: leaf.cert, key: leaf.key, minVersion: "TLSv1.3", maxVersion: "TLSv1.2" }, /above maxVersion/],
+    [{ cert: leaf.cert, key: leaf.key, cipherSuites: ["TLS_RSA_WITH_AES_128_GCM_SHA256"] }, /never offers/],
+    [
+      { cert: leaf.cert, key: leaf.key, maxVersion: "TLSv1.2", cipherSuites: ["TLS_AES_128_GCM_SHA256"] },
+      /no suite/,
+    ],
     [{ cert: "nonsense", key: leaf.key }, /no CERTIFICATE/],
   ];
   for (const [options, message] of cases) {

@@ -1,6 +1,6 @@
 /**
- * The TLS 1.2 client and server state machines against each other in memory (through the test endpoint of
- * `_tls12_endpoint.ts`, with real record protection): every suite, the groups, client authentication,
+ * The TLS 1.2 client and server state machines against each other in memory, each in a real `TlsEngine`
+ * driven by `_tls12_endpoint.ts` (which can play a man in the middle): every suite, the groups, client authentication,
  * tickets and resumption, and each protection of the handshake — extended master secret, secure
  * renegotiation, downgrade sentinels, fallback signalling, SHA-1 refusal, signature and Finished checks.
  */
@@ -20,6 +20,7 @@ import {
   TLS_FALLBACK_SCSV,
 } from "../handshake/constants.ts";
 import type { Tls12ClientSession } from "../handshake/config12.ts";
+import { SessionTicketKeys } from "../handshake/ticket_keys.ts";
 import { encodeRenegotiationInfo } from "../handshake/extensions12.ts";
 import {
   decodeClientHello12,
@@ -333,7 +334,7 @@ Deno.test("RFC 5077 §3.1: a ticket resumes the session in an abbreviated handsh
 Deno.test("RFC 5077 §3.3: a ticket the server cannot open, or too old, leads to a full handshake", async () => {
   const { session, pki: p } = await firstSession();
   const cases = [
-    server12Config({ ticketKey: new Uint8Array(32).fill(9) }),
+    server12Config({ ticketKeys: new SessionTicketKeys() }),
     server12Config({ ticketLifetime: 0 }),
     server12Config({ suites: [suite("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384")] }),
   ];
@@ -353,7 +354,7 @@ Deno.test("RFC 5077 §3.3: no session_ticket extension, or no ticket key: no New
   for (
     const [c12, s12] of [[client12Config({ sessionTickets: false }), server12Config()], [
       client12Config(),
-      server12Config({ ticketKey: undefined }),
+      server12Config({ ticketKeys: undefined }),
     ]] as const
   ) {
     const client = tls12Client(clientConfig(verifier), c12);

@@ -6,22 +6,19 @@
 
 import assert from "node:assert/strict";
 import { loadCertifiedKey } from "../connection/certificates.ts";
-import type { HandshakeIo } from "../handshake/context.ts";
 import { webCrypto } from "../crypto/webcrypto.ts";
 import { CertificateVerificationError, TlsAlertError } from "../errors.ts";
 import type { ClientConfig } from "../handshake/client_config.ts";
-import { type ClientHelloState, startClientHandshake } from "../handshake/client13_hello.ts";
-import { continueAsTls12Client, tls12ClientHelloExtensions } from "../handshake/client12_hello.ts";
-import { ExtensionType, HandshakeType, ProtocolVersion, TLS12_SUITES } from "../handshake/constants.ts";
+import { startClient } from "../handshake/client_start.ts";
+import { ExtensionType, HandshakeType, TLS12_SUITES } from "../handshake/constants.ts";
 import type { Tls12ClientConfig } from "../handshake/config12.ts";
 import type { Tls12HandshakeIo, Tls12HandshakeState } from "../handshake/context12.ts";
-import { encodeSignatureAlgorithms, encodeSupportedVersionsClient } from "../handshake/extensions.ts";
 import { ExpectChangeCipherSpec12 } from "../handshake/finish12.ts";
 import { verifyData } from "../handshake/key_schedule12.ts";
 import { decodeServerHello12, encodeServerHello12 } from "../handshake/messages12.ts";
-import { decodeClientHello, decodeHandshake, encodeHandshake } from "../handshake/messages.ts";
-import { TLS12_SIGNATURE_SCHEMES } from "../handshake/signatures12.ts";
+import { decodeHandshake, encodeHandshake } from "../handshake/messages.ts";
 import { openTicket12, sealTicket12 } from "../handshake/ticket12.ts";
+import { SessionTicketKeys } from "../handshake/ticket_keys.ts";
 import { Transcript } from "../handshake/transcript.ts";
 import { createCertificateVerifier } from "../x509/verify.ts";
 import { makeChain } from "./_certs.ts";
@@ -52,62 +49,17 @@ async function fixture() {
 }
 
 /**
- * A client endpoint whose ClientHello is the TLS 1.3 client's (key shares and all), extended to offer TLS 1.2
- * as the integration will: supported_versions [1.3, 1.2], the TLS 1.2 suites and extensions. The ServerHello
- * then goes to `continueAsTls12Client`, as the TLS 1.3 ExpectServerHello will hand it over.
+ * A client endpoint that sends the TLS 1.3 client's ClientHello (key shares and all) also offering TLS 1.2 —
+ * supported_versions [1.3, 1.2], the TLS 1.2 suites and extensions — so that a TLS 1.2 ServerHello goes from
+ * the TLS 1.3 ExpectServerHello to `continueAsTls12Client`.
  */
-async function dualVersionClient(config: ClientConfig, config12: Tls12ClientConfig): Promise<Tls12Endpoint> {
-  let sent: Uint8Array | undefined;
-  const capture: HandshakeIo = {
-    crypto: config.crypto,
-    sendHandshake: (m) => (sent = m),
-    sendChangeCipherSpec: () => {},
-    setReadSecret: () => Promise.resolve(),
-    setWriteSecret: () => Promise.resolve(),
-    logSecret: () => {},
-    handshakeComplete: () => {},
-  };
-  await startClientHandshake({
-    ...config,
-    customizeClientHello: (hello) => ({
-      ...hello,
-      cipherSuites: [...hello.cipherSuites, ...config12.suites.map((s) => s.code)],
-      extensions: [
-        ...hello.extensions.map((e) =>
-          e.type === ExtensionType.supported_versions
-            ? {
-              type: e.type,
-              data: encodeSupportedVersionsClient([ProtocolVersion.TLS13, ProtocolVersion.TLS12]),
-            }
-            : e.type === ExtensionType.signature_algorithms
-            ? { type: e.type, data: encodeSignatureAlgorithms(TLS12_SIGNATURE_SCHEMES) }
-            : e
-        ),
-        ...tls12ClientHelloExtensions(config12),
-      ],
-    }),
-  }, capture);
-  const message = decodeHandshake(sent!);
-  const transcript = new Transcript();
-  transcript.add(message.raw);
-  const clientHello = decodeClientHello(message.body);
-  const state: ClientHelloState = {
-    config,
-    clientHello,
-    transcript,
-    offered: new Set(clientHello.extensions.map((e) => e.type)),
-    keyShares: new Map(),
-    sentChangeCipherSpec: false,
-  };
-  return new Tls12Endpoint(config.crypto, (io) => {
-    io.sendHandshake(message.raw);
-    return { name: "ExpectServerHello", handle: (m, io) => continueAsTls12Client(state, config12, m, io) };
-  });
+function dualVersionClient(config: ClientConfig, config12: Tls12ClientConfig): Tls12Endpoint {
+  return new Tls12Endpoint(config.crypto, (io) => startClient({ ...config, tls12: config12 }, io));
 }
 
 Deno.test("RFC 8446 §4.2.1: a TLS 1.3 ClientHello that also offers TLS 1.2 completes a TLS 1.2 handshake", async () => {
   const { certified, verifier } = await fixture();
-  const client = await dualVersionClient(clientConfig(verifier), client12Config({ offeredTls13: true }));
+  const client = dualVersionClient(clientConfig(verifier), client12Config({ offeredTls13: true }));
   const server = tls12Server(serverConfig([certified]), server12Config());
   await pump(client, server);
   assert.equal(client.info?.protocol, "TLSv1.2");
@@ -118,7 +70,7 @@ Deno.test("RFC 8446 §4.2.1: a TLS 1.3 ClientHello that also offers TLS 1.2 comp
 Deno.test("RFC 8446 §4.1.3: TLS 1.3 stripped from the ClientHello by a man in the middle → illegal_parameter", async () => {
   // The server speaks TLS 1.3 but sees a hello offering only TLS 1.2: it sets DOWNGRADE_TLS12.
   const { certified, verifier } = await fixture();
-  const client = await dualVersionClient(clientConfig(verifier), client12Config({ offeredTls13: true }));
+  const client = dualVersionClient(clientConfig(verifier), client12Config({ offeredTls13: true }));
   const server = tls12Server(serverConfig([certified]), server12Config({ supportsTls13: true }));
   await assert.rejects(
     pump(client, server),
@@ -129,7 +81,7 @@ Deno.test("RFC 8446 §4.1.3: TLS 1.3 stripped from the ClientHello by a man in t
 Deno.test("RFC 8446 §4.2.1: a TLS 1.2 ServerHello with TLS 1.3 extensions we offered is illegal_parameter", async () => {
   const { certified, verifier } = await fixture();
   for (const type of [ExtensionType.key_share, ExtensionType.supported_versions]) {
-    const client = await dualVersionClient(clientConfig(verifier), client12Config({ offeredTls13: true }));
+    const client = dualVersionClient(clientConfig(verifier), client12Config({ offeredTls13: true }));
     const server = tls12Server(serverConfig([certified]), server12Config());
     let done = false;
     const tamper = (from: Tls12Endpoint, bytes: Uint8Array) => {
@@ -154,6 +106,8 @@ function fakeIo(): Tls12HandshakeIo & { readKeys: number } {
     readKeys: 0,
     sendHandshake() {},
     sendChangeCipherSpec() {},
+    setReadSecret: () => Promise.resolve(),
+    setWriteSecret: () => Promise.resolve(),
     useTls12() {},
     setReadKeys12() {
       this.readKeys++;
@@ -208,28 +162,41 @@ Deno.test("RFC 5246 §7.4.9: the peer's Finished must equal verify_data exactly 
   }
 });
 
-Deno.test("RFC 5077 §4: tickets open only under their key, unaltered, and within their lifetime", async () => {
-  const key = new Uint8Array(32).fill(1);
+Deno.test("RFC 5077 §4: tickets open only under their keys, unaltered, and within their lifetime", async () => {
+  const keys = new SessionTicketKeys({ lifetime: 10 });
   const state = {
     cipherSuite: 0xc02b,
     extendedMasterSecret: true,
     masterSecret: new Uint8Array(48).fill(2),
     createdAt: 1_000_000,
   };
-  const ticket = await sealTicket12(webCrypto, key, state);
-  assert.deepEqual(await openTicket12(webCrypto, key, ticket, 1_000_500, 10), state);
+  const ticket = await sealTicket12(webCrypto, keys, state);
+  assert.deepEqual(await openTicket12(webCrypto, keys, ticket, 1_000_500, 10), state);
   assert.equal(
-    await openTicket12(webCrypto, new Uint8Array(32), ticket, 1_000_500, 10),
+    await openTicket12(webCrypto, new SessionTicketKeys({ lifetime: 10 }), ticket, 1_000_500, 10),
     undefined,
-    "other key",
+    "other keys",
   );
   const altered = ticket.slice();
   altered[20] ^= 1;
-  assert.equal(await openTicket12(webCrypto, key, altered, 1_000_500, 10), undefined, "altered");
-  assert.equal(await openTicket12(webCrypto, key, ticket, 1_011_000, 10), undefined, "expired");
-  assert.equal(await openTicket12(webCrypto, key, ticket, 999_000, 10), undefined, "from the future");
-  assert.equal(await openTicket12(webCrypto, key, ticket.subarray(1), 1_000_500, 10), undefined, "truncated");
-  assert.notDeepEqual(await sealTicket12(webCrypto, key, state), ticket, "a fresh nonce each time");
+  assert.equal(await openTicket12(webCrypto, keys, altered, 1_000_500, 10), undefined, "altered");
+  assert.equal(
+    await openTicket12(webCrypto, keys, ticket.subarray(1), 1_000_500, 10),
+    undefined,
+    "truncated",
+  );
+  assert.notDeepEqual(await sealTicket12(webCrypto, keys, state), ticket, "a fresh nonce each time");
+  assert.equal(
+    await openTicket12(webCrypto, keys, ticket, 1_000_500, 0.1),
+    undefined,
+    "older than the lifetime",
+  );
+  assert.equal(await openTicket12(webCrypto, keys, ticket, 1_011_000, 10), undefined, "expired");
+  assert.equal(
+    await openTicket12(webCrypto, keys, ticket, 1_030_000, 3600),
+    undefined,
+    "its key rotated out",
+  );
 });
 
 Deno.test("RFC 5246 §7.4.2: the server certificate is verified: a wrong name fails, unless errors are ignored", async () => {

@@ -1,0 +1,221 @@
+/**
+ * Every buffer and counter a peer can push is capped, each with its alert (see SECURITY_NOTES.md): one below
+ * the limit the connection goes on, at the limit it fails. The peer is a recorded handshake replayed by
+ * `tests/_scripted.ts`, edited record by record and protected again under the recorded keys.
+ */
+import assert from "node:assert/strict";
+import { HandshakeType } from "../handshake/constants.ts";
+import {
+  decodeCertificate,
+  decodeClientHello,
+  decodeEncryptedExtensions,
+  encodeCertificate,
+  encodeClientHello,
+  encodeEncryptedExtensions,
+  encodeHandshake,
+  encodeKeyUpdate,
+  MAX_EXTENSIONS,
+} from "../handshake/messages.ts";
+import { MAX_CERTIFICATE_CHAIN } from "../handshake/checks.ts";
+import { MAX_HANDSHAKE_FRAGMENTS } from "../record/handshake_reassembler.ts";
+import { MAX_HANDSHAKE_RECORDS, MAX_POST_HANDSHAKE_MESSAGES, MAX_USER_CANCELED } from "../connection/engine.ts";
+import {
+  afterHandshake,
+  assertAlert,
+  assertCompleted,
+  CT,
+  edit,
+  epochs,
+  fragments,
+  messageIndex,
+  play,
+  scenario,
+  type ScriptRecord,
+} from "./_scripted.ts";
+
+const empty = (epoch: number): ScriptRecord => ({ type: CT.application_data, content: new Uint8Array(0), epoch });
+
+Deno.test("limits: a handshake message over 64 KiB is unexpected_message as soon as its header arrives", async () => {
+  const s = await scenario("server");
+  const header = (length: number) =>
+    edit(s, (records) => {
+      const content = new Uint8Array(4 + 100);
+      content.set([HandshakeType.client_hello, length >> 16, (length >> 8) & 0xff, length & 0xff]);
+      records.splice(0, records.length, { type: CT.handshake, content, epoch: -1, version: 0x0301 });
+    });
+  const over = await play(s, header(65537));
+  assert.match(assertAlert(over, "unexpected_message").message, /exceeds the 65536-byte limit/);
+  // Exactly 64 KiB is waited for: no error, no handshake.
+  const at = await play(s, header(65536));
+  assert.equal(at.error, undefined);
+  assert.equal(at.connected, false);
+});
+
+Deno.test(`limits: a handshake message may span ${MAX_HANDSHAKE_FRAGMENTS} records, not one more`, async () => {
+  const s = await scenario("client");
+  const split = (n: number) =>
+    edit(s, (records) => {
+      const i = messageIndex(records, HandshakeType.certificate);
+      records.splice(i, 1, ...fragments(records[i], n));
+    });
+  assertCompleted(await play(s, split(MAX_HANDSHAKE_FRAGMENTS)));
+  const over = await play(s, split(MAX_HANDSHAKE_FRAGMENTS + 1));
+  assert.match(assertAlert(over, "unexpected_message").message, /more than 256 records/);
+});
+
+Deno.test(`limits: at most ${MAX_HANDSHAKE_RECORDS} records before the handshake completes`, async () => {
+  const s = await scenario("server-mtls-alpn");
+  // Every handshake message of the client cut into up to `perMessage` records.
+  const split = (perMessage: number) => {
+    let count = 0;
+    const script = edit(s, (records) => {
+      const end = afterHandshake(records);
+      const out: ScriptRecord[] = [];
+      records.slice(0, end).forEach((r) => {
+        const pieces = r.type === CT.handshake ? fragments(r, Math.min(perMessage, r.content.length)) : [r];
+        out.push(...pieces);
+      });
+      count = out.length;
+      records.splice(0, end, ...out);
+    });
+    return { script, count };
+  };
+  const under = split(100);
+  assert.ok(under.count <= MAX_HANDSHAKE_RECORDS);
+  assertCompleted(await play(s, under.script));
+  const over = split(MAX_HANDSHAKE_FRAGMENTS);
+  assert.ok(over.count > MAX_HANDSHAKE_RECORDS, `${over.count} records`);
+  assert.match(assertAlert(await play(s, over.script), "unexpected_message").message, /more than 512 records/);
+});
+
+for (const [name, who] of [["client", "server"], ["server-mtls-alpn", "client"]] as const) {
+  Deno.test(`limits: a ${who} chain of more than ${MAX_CERTIFICATE_CHAIN} certificates is bad_certificate, unparsed`, async () => {
+    const s = await scenario(name);
+    const chain = (n: number) =>
+      edit(s, (records) => {
+        const i = messageIndex(records, HandshakeType.certificate);
+        const cert = decodeCertificate(records[i].content.subarray(4));
+        const leaf = cert.certificateList[0];
+        records[i] = {
+          ...records[i],
+          content: encodeHandshake(
+            HandshakeType.certificate,
+            encodeCertificate({ ...cert, certificateList: Array.from({ length: n }, () => leaf) }),
+          ),
+        };
+      });
+    // Ten copies of the leaf verify (the path is found), and only the CertificateVerify then fails.
+    assertAlert(await play(s, chain(MAX_CERTIFICATE_CHAIN)), "decrypt_error");
+    const over = assertAlert(await play(s, chain(MAX_CERTIFICATE_CHAIN + 1)), "bad_certificate");
+    assert.match(over.message, /11 certificates, more than 10/);
+  });
+}
+
+Deno.test(`limits: an extensions block holds at most ${MAX_EXTENSIONS} extensions (decode_error)`, async () => {
+  const server = await scenario("server");
+  const hello = (total: number) =>
+    edit(server, (records) => {
+      const i = messageIndex(records, HandshakeType.client_hello);
+      const ch = decodeClientHello(records[i].content.subarray(4));
+      const extra = Array.from(
+        { length: total - ch.extensions.length },
+        (_, k) => ({ type: 0x1000 + k, data: new Uint8Array(0) }),
+      );
+      records[i] = {
+        ...records[i],
+        content: encodeHandshake(
+          HandshakeType.client_hello,
+          encodeClientHello({ ...ch, extensions: [...extra, ...ch.extensions] }),
+        ),
+      };
+    });
+  // 64 are read (unknown ones ignored); the ClientHello changed, so the recorded Finished no longer fits.
+  assertAlert(await play(server, hello(MAX_EXTENSIONS)), "bad_record_mac");
+  assert.throws(() => hello(MAX_EXTENSIONS + 1), RangeError, "the encoder refuses what the decoder would");
+
+  const client = await scenario("client");
+  const ee = edit(client, (records) => {
+    const i = messageIndex(records, HandshakeType.encrypted_extensions);
+    const original = decodeEncryptedExtensions(records[i].content.subarray(4));
+    const body = encodeEncryptedExtensions(original);
+    // 65 empty unknown extensions, written by hand (the encoder would refuse them).
+    const block = new Uint8Array(2 + 65 * 4 + body.length - 2);
+    const length = block.length - 2;
+    block.set([length >> 8, length & 0xff]);
+    for (let k = 0; k < 65; k++) block.set([0x10, k, 0, 0], 2 + 4 * k);
+    block.set(body.subarray(2), 2 + 65 * 4);
+    records[i] = { ...records[i], content: encodeHandshake(HandshakeType.encrypted_extensions, block) };
+  });
+  assert.match(assertAlert(await play(client, ee), "decode_error").message, /more than 64 extensions/);
+});
+
+Deno.test("limits: 32 empty application_data records in a row are accepted, the 33rd is unexpected_message", async () => {
+  for (const name of ["client", "server"]) {
+    const s = await scenario(name);
+    const flood = (n: number) =>
+      edit(s, (records) => records.splice(afterHandshake(records), 0, ...Array.from({ length: n }, () => empty(1))));
+    assertCompleted(await play(s, flood(32)));
+    assert.match(assertAlert(await play(s, flood(33)), "unexpected_message").message, /empty application_data/);
+  }
+});
+
+Deno.test(`limits: RFC 8446 §6.1 at most ${MAX_USER_CANCELED} user_canceled alerts, then unexpected_message`, async () => {
+  const s = await scenario("client");
+  const canceled = (n: number) =>
+    edit(s, (records) =>
+      records.splice(
+        afterHandshake(records),
+        0,
+        ...Array.from({ length: n }, () => ({ type: CT.alert, content: Uint8Array.of(1, 90), epoch: 1 })),
+      ));
+  assertCompleted(await play(s, canceled(MAX_USER_CANCELED)));
+  assert.match(assertAlert(await play(s, canceled(MAX_USER_CANCELED + 1)), "unexpected_message").message, /user_canceled/);
+});
+
+Deno.test("limits: RFC 8446 §4.6.3 32 KeyUpdates without application data are accepted, the 33rd is not", async () => {
+  for (const name of ["client", "server"]) {
+    const s = await scenario(name);
+    const keys = await epochs(s, 40);
+    const updates = (n: number) =>
+      edit(s, (records) => {
+        const at = afterHandshake(records);
+        for (const r of records.slice(at)) r.epoch += n; // everything after the run moves on n keys
+        const run = Array.from({ length: n }, (_, k) => ({
+          type: CT.handshake,
+          content: encodeHandshake(HandshakeType.key_update, encodeKeyUpdate({ requestUpdate: 0 })),
+          epoch: 1 + k,
+        }));
+        records.splice(at, 0, ...run);
+      });
+    assertCompleted(await play(s, updates(32), { epochs: keys }));
+    const over = await play(s, updates(33), { epochs: keys });
+    assert.match(assertAlert(over, "unexpected_message").message, /more than 32 KeyUpdates/);
+  }
+});
+
+Deno.test(`limits: ${MAX_POST_HANDSHAKE_MESSAGES} post-handshake messages without application data, not one more`, async () => {
+  const s = await scenario("client");
+  const tickets = (n: number) =>
+    edit(s, (records) => {
+      const i = messageIndex(records, HandshakeType.new_session_ticket);
+      records.splice(i, 1, ...Array.from({ length: n }, () => ({ ...records[i] })));
+    });
+  assertCompleted(await play(s, tickets(MAX_POST_HANDSHAKE_MESSAGES)));
+  const over = await play(s, tickets(MAX_POST_HANDSHAKE_MESSAGES + 1));
+  assert.match(assertAlert(over, "unexpected_message").message, /post-handshake messages/);
+});
+
+Deno.test("limits: RFC 8446 §5 at most 4 ChangeCipherSpec records in a handshake, none after it", async () => {
+  const s = await scenario("client");
+  const ccs = (): ScriptRecord => ({ type: CT.change_cipher_spec, content: Uint8Array.of(1), epoch: -1 });
+  const more = (n: number) =>
+    edit(s, (records) => {
+      const i = records.findIndex((r) => r.type === CT.change_cipher_spec);
+      records.splice(i, 0, ...Array.from({ length: n }, ccs));
+    });
+  assert.equal(s.script.records.filter((r) => r.type === CT.change_cipher_spec).length, 1);
+  assertCompleted(await play(s, more(3)));
+  assertAlert(await play(s, more(4)), "unexpected_message");
+  const late = edit(s, (records) => records.splice(afterHandshake(records) + 1, 0, ccs()));
+  assertAlert(await play(s, late), "unexpected_message");
+});
