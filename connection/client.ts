@@ -21,6 +21,7 @@ import type { Tracer } from "./trace.ts";
 import type { SessionCache } from "../handshake/session.ts";
 import { defaultSessionCache } from "./session_cache.ts";
 import { startClient } from "../handshake/client_start.ts";
+import { fitToPlatform } from "./capabilities.ts";
 import { resolveAlpn, resolveGroups, splitPem, type TlsVersion } from "./options.ts";
 import { clientTls12Config, resolveVersions } from "./versions.ts";
 import { type StreamPair, toByteTransport } from "./transport.ts";
@@ -154,8 +155,12 @@ export async function resolveClientConfig(
 ): Promise<ClientConfig> {
   const crypto = test.crypto ?? webCrypto;
   checkHandshakeTimeout(options.handshakeTimeout);
-  const versions = resolveVersions(options, "client");
-  const groups = resolveGroups(options.groups);
+  const { versions, groups } = await fitToPlatform(
+    crypto,
+    resolveVersions(options, "client"),
+    resolveGroups(options.groups),
+    options,
+  );
   // A share for the first group; with the hybrid first, a classical X25519 share beside it.
   const keyShareGroups = groups[0] === "X25519MLKEM768" && groups.includes("X25519")
     ? [groups[0], "X25519" as const]

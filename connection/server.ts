@@ -21,6 +21,7 @@ import { loadCertifiedKey } from "./certificates.ts";
 import { TlsConn } from "./conn.ts";
 import { TlsEngine } from "./engine.ts";
 import { checkHandshakeTimeout, handshakeWithin } from "./deadline.ts";
+import { fitToPlatform } from "./capabilities.ts";
 import { resolveAlpn, resolveGroups, splitPem, type TlsVersion } from "./options.ts";
 import { type ByteTransport, type StreamPair, toByteTransport } from "./transport.ts";
 import { resolveVersions, serverTls12Config } from "./versions.ts";
@@ -144,8 +145,12 @@ export async function resolveServerConfig(
 ): Promise<ServerConfig> {
   const crypto = test.crypto ?? webCrypto;
   checkHandshakeTimeout(options.handshakeTimeout);
-  const versions = resolveVersions(options, "server");
-  const groups = resolveGroups(options.groups);
+  const { versions, groups } = await fitToPlatform(
+    crypto,
+    resolveVersions(options, "server"),
+    resolveGroups(options.groups),
+    options,
+  );
   const alpnProtocols = resolveAlpn(options.alpnProtocols);
   if ((options.cert === undefined) !== (options.key === undefined)) {
     throw new TlsError("cert and key must be given together");
