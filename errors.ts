@@ -52,8 +52,27 @@ export function alertName(code: number): AlertName | `unknown_alert_${number}` {
   return alertNames.get(code) ?? `unknown_alert_${code}`;
 }
 
-/** Base class of every error the library raises about a connection. */
+/**
+ * Base class of every error the library raises about a connection: a bad option, a transport that failed or
+ * closed mid-handshake, a handshake timeout, and (as the subclasses {@link TlsAlertError} and
+ * {@link CertificateVerificationError}) every protocol or certificate failure. A connection that failed keeps
+ * reporting the same error.
+ *
+ * @example
+ * ```ts
+ * import { connectTls, TlsError } from "@subtle/tls";
+ *
+ * try {
+ *   const conn = await connectTls({ hostname: "example.com", port: 443, handshakeTimeout: 5_000 });
+ *   conn.close();
+ * } catch (e) {
+ *   if (e instanceof TlsError) console.error(`TLS failed: ${e.message}`);
+ *   else throw e; // e.g. Deno.errors.ConnectionRefused from the TCP connect
+ * }
+ * ```
+ */
 export class TlsError extends Error {
+  /** `"TlsError"`, or the subclass's name. */
   override name = "TlsError";
 }
 
@@ -62,21 +81,28 @@ export class TlsError extends Error {
  * sent (`source: "remote"`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { connectTls, TlsAlertError } from "@subtle/tls";
+ *
  * try {
- *   await conn.handshake();
+ *   const conn = await connectTls({ hostname: "example.com", port: 443, minVersion: "TLSv1.3" });
+ *   conn.close();
  * } catch (e) {
+ *   // e.g. "protocol_version remote": the server does not speak TLS 1.3
  *   if (e instanceof TlsAlertError) console.log(e.alert, e.source);
+ *   else throw e;
  * }
  * ```
  */
 export class TlsAlertError extends TlsError {
+  /** `"TlsAlertError"`. */
   override name = "TlsAlertError";
   /** The alert's name, e.g. `"handshake_failure"`. */
   readonly alert: AlertName | `unknown_alert_${number}`;
   /** Who sent the alert: this side (`"local"`) or the peer (`"remote"`). */
   readonly source: "local" | "remote";
 
+  /** Made by the library when it sends or receives a fatal alert; `message` says why. */
   constructor(
     alert: AlertName | `unknown_alert_${number}`,
     source: "local" | "remote",
@@ -117,9 +143,12 @@ export type CertificateErrorCode =
  * the alert that was sent to the peer (RFC 8446 §6.2), once the handshake has sent it.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { CertificateVerificationError, connectTls } from "@subtle/tls";
+ *
  * try {
- *   await connectTls({ hostname: "wrong.host.example", port: 443 });
+ *   const conn = await connectTls({ hostname: "wrong.host.example", port: 443 });
+ *   conn.close();
  * } catch (e) {
  *   if (e instanceof CertificateVerificationError && e.code === "hostname_mismatch") {
  *     console.log("name mismatch:", e.message);
@@ -128,6 +157,7 @@ export type CertificateErrorCode =
  * ```
  */
 export class CertificateVerificationError extends TlsError {
+  /** `"CertificateVerificationError"`. */
   override name = "CertificateVerificationError";
   /** Machine-readable reason. */
   readonly code: CertificateErrorCode;
@@ -136,6 +166,10 @@ export class CertificateVerificationError extends TlsError {
   /** The alert sent to the peer because of this failure. */
   alert?: AlertName;
 
+  /**
+   * Made by the library's certificate checks, and with code `rejected_by_callback` when a `verifyPeer`
+   * callback threw (its error is the `cause`).
+   */
   constructor(code: CertificateErrorCode, message: string, subject?: string, options?: ErrorOptions) {
     super(`Cannot verify certificate${subject ? ` "${subject}"` : ""}: ${message} [${code}]`, options);
     this.code = code;

@@ -2,17 +2,26 @@
  * `@subtle/tls`: TLS in TypeScript for Deno, with every cryptographic primitive executed by WebCrypto.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { connectTls } from "@subtle/tls";
+ *
  * const conn = await connectTls({ hostname: "example.com", port: 443 });
- * console.log(await conn.handshake());
+ * const { protocol, cipherSuite, peerCertificates } = await conn.handshake();
+ * console.log(protocol, cipherSuite, peerCertificates[0].subject);
  * conn.close();
  * ```
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { listenTls } from "@subtle/tls";
- * const listener = listenTls({ port: 8443, cert: certPem, key: keyPem, clientAuth: "request", clientCaCerts: [caPem] });
+ *
+ * const listener = listenTls({
+ *   port: 8443,
+ *   cert: await Deno.readTextFile("cert.pem"),
+ *   key: await Deno.readTextFile("key.pem"),
+ *   clientAuth: "request",
+ *   clientCaCerts: [await Deno.readTextFile("client-ca.pem")],
+ * });
  * for await (const conn of listener) {
  *   console.log((await conn.handshake()).peerCertificates.length);
  *   conn.close();
@@ -20,15 +29,19 @@
  * ```
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { connectTls } from "@subtle/tls";
+ *
  * // TLS 1.3 resumption is on by default: listeners issue session tickets, clients keep them in
  * // defaultSessionCache() (or `sessionCache`) and offer them to the same server name and port.
+ * const request = "GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n";
  * const first = await connectTls({ hostname: "example.com", port: 443 });
- * await first.write(request);
- * await first.read(buffer); // the tickets come with the server's data
+ * await first.write(new TextEncoder().encode(request));
+ * await new Response(first.readable).text(); // the tickets come with the server's data
  * first.close();
  * const second = await connectTls({ hostname: "example.com", port: 443 });
  * console.log((await second.handshake()).resumed); // true: no certificate, no signature this time
+ * second.close();
  * ```
  *
  * @module
@@ -56,10 +69,12 @@ export type { TraceDirection, TraceEvent, Tracer } from "./connection/trace.ts";
 export type { MessageSummary } from "./handshake/describe.ts";
 export type { TlsHandshakeInfo } from "./handshake/context.ts";
 export type { PeerVerificationInput, VerifyPeer } from "./handshake/client_config.ts";
+export { CipherSuite, Tls12CipherSuite } from "./handshake/constants.ts";
 export type { CipherSuiteName, Tls12CipherSuiteName } from "./handshake/constants.ts";
-export type { GroupName } from "./crypto/provider.ts";
+export type { GroupName, HashName } from "./crypto/provider.ts";
 export type { PeerCertificate } from "./x509/verifier.ts";
 export {
+  AlertDescription,
   type AlertName,
   type CertificateErrorCode,
   CertificateVerificationError,
@@ -68,3 +83,5 @@ export {
 } from "./errors.ts";
 export { generateCertificate } from "./x509/generate.ts";
 export type { GenerateCertificateOptions, GeneratedCertificate } from "./x509/generate.ts";
+export type { KeyPairAlgorithm } from "./crypto/keygen.ts";
+export type { KeyUsageName } from "./x509/certificate.ts";

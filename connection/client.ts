@@ -4,6 +4,8 @@
  * @module
  */
 
+import { concat } from "../bytes.ts";
+import type { CertifiedKey } from "../handshake/certified_key.ts";
 import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
 import { webCrypto } from "../crypto/webcrypto.ts";
 import { TlsError } from "../errors.ts";
@@ -47,7 +49,9 @@ export interface StartTlsOptions {
    *   `--allow-read` for it, and fails with a `TlsError` naming the files when none can be read.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { connectTls } from "@subtle/tls";
+   *
    * const conn = await connectTls({ hostname: "intranet.example", port: 443, trustStore: "system" });
    * ```
    */
@@ -98,7 +102,8 @@ export interface StartTlsOptions {
   /** The private key of `cert` (PEM: PKCS #8, PKCS #1 or SEC 1). */
   key?: string;
   /**
-   * Where TLS 1.3 session tickets are kept, keyed by `"<serverName>:<port>"` (port 0 over a stream pair), to
+   * Where TLS 1.3 session tickets are kept, keyed by `"<serverName>:<port>"` (port 0 over a stream pair; with
+   * `cert`, followed by `#` and a hash of the client chain, so no session crosses client identities), to
    * resume later connections to the same server without its certificate chain and signature (RFC 8446 §2.2;
    * `handshake()` then reports `resumed: true`). Default: {@link defaultSessionCache}, one bounded in-memory
    * cache shared by the connections of the process; `null`: no resumption. A ticket is used once; it is
@@ -109,12 +114,15 @@ export interface StartTlsOptions {
    * offered more than once.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { connectTls, MemorySessionCache } from "@subtle/tls";
+   *
    * const sessionCache = new MemorySessionCache({ capacity: 16 });
    * const first = await connectTls({ hostname: "example.com", port: 443, sessionCache });
-   * // … read from first, close it …
+   * await new Response(first.readable).text(); // reading is what receives the tickets
+   * first.close();
    * const second = await connectTls({ hostname: "example.com", port: 443, sessionCache });
-   * console.log((await second.handshake()).resumed); // true
+   * console.log((await second.handshake()).resumed); // true when the server accepted the ticket
    * ```
    */
   sessionCache?: SessionCache | null;
@@ -127,7 +135,24 @@ export interface StartTlsOptions {
   signal?: AbortSignal;
 }
 
-/** Options of `connectTls`. */
+/**
+ * Options of `connectTls`: where to connect, and the options of {@link StartTlsOptions}.
+ *
+ * @example
+ * ```ts
+ * import { connectTls, type ConnectTlsOptions } from "@subtle/tls";
+ *
+ * const options: ConnectTlsOptions = {
+ *   hostname: "10.0.0.5",
+ *   port: 8443,
+ *   serverName: "api.internal.example", // the name in the certificate, when it differs from hostname
+ *   caCerts: [await Deno.readTextFile("internal-ca.pem")],
+ *   minVersion: "TLSv1.3",
+ *   handshakeTimeout: 5_000,
+ * };
+ * const conn = await connectTls(options);
+ * ```
+ */
 export interface ConnectTlsOptions extends StartTlsOptions {
   /** Host to connect to (default `"127.0.0.1"`). */
   hostname?: string;
@@ -146,6 +171,23 @@ export interface ClientTestOptions {
 /** True for an IPv4 or IPv6 literal. */
 export function isIpLiteral(name: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || name.includes(":");
+}
+
+/**
+ * The session cache key: `"<serverName>:<port>"`, and, when a client certificate is configured, a hash of its
+ * chain after `#`, so that a session made under one client identity (or none) is never resumed under another:
+ * the server would otherwise see the earlier connection's identity.
+ */
+async function sessionCacheKey(
+  crypto: CryptoProvider,
+  serverName: string,
+  port: number,
+  clientCertificate: CertifiedKey | undefined,
+): Promise<string> {
+  const base = `${serverName}:${port}`;
+  if (!clientCertificate) return base;
+  const digest = await crypto.hash("SHA-256", concat(...clientCertificate.chain));
+  return `${base}#${digest.subarray(0, 16).toHex()}`;
 }
 
 /** Checks and defaults the options into the handshake configuration. */
@@ -212,7 +254,7 @@ export async function resolveClientConfig(
     now: test.now ?? (() => new Date()),
     middleboxCompat: test.middleboxCompat ?? true,
     sessionCache: options.sessionCache === null ? undefined : options.sessionCache ?? defaultSessionCache(),
-    sessionKey: `${serverName}:${options.port ?? 0}`,
+    sessionKey: await sessionCacheKey(crypto, serverName, options.port ?? 0, clientCertificate),
     tls12: clientTls12Config(versions, options.requireExtendedMasterSecret),
     customizeClientHello: test.customizeClientHello,
   };
@@ -223,15 +265,26 @@ export async function resolveClientConfig(
  * completes the handshake.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { startTls } from "@subtle/tls";
+ *
+ * // E.g. after a plaintext exchange that agreed to start TLS (STARTTLS); or pass any { readable, writable }.
  * const tcp = await Deno.connect({ hostname: "example.com", port: 443 });
  * const conn = await startTls(tcp, { serverName: "example.com" });
  * ```
  */
-export async function startTls(
+export function startTls(
   transport: Deno.Conn | StreamPair,
   options: StartTlsOptions & { hostname?: string } = {},
-  test: ClientTestOptions = {},
+): Promise<TlsConn> {
+  return startTlsWithTestOptions(transport, options, {});
+}
+
+/** {@link startTls} with the test knobs of {@link ClientTestOptions}; for tests, not exported by `mod.ts`. */
+export async function startTlsWithTestOptions(
+  transport: Deno.Conn | StreamPair,
+  options: StartTlsOptions & { hostname?: string },
+  test: ClientTestOptions,
 ): Promise<TlsConn> {
   const t = toByteTransport(transport);
   let config: ClientConfig;
@@ -258,8 +311,9 @@ export async function startTls(
  * Connects to `hostname:port` over TCP and completes a TLS handshake, verifying the server's certificate.
  *
  * @example
- * ```ts ignore
- * import { connectTls } from "./mod.ts";
+ * ```ts
+ * import { connectTls } from "@subtle/tls";
+ *
  * const conn = await connectTls({ hostname: "example.com", port: 443 });
  * const info = await conn.handshake();
  * console.log(info.protocol, info.cipherSuite);

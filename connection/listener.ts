@@ -30,7 +30,24 @@ export const MAX_READY = 64;
 /** Pause after a failed TCP accept (e.g. out of file descriptors), so the loop does not spin. */
 const ACCEPT_ERROR_PAUSE_MS = 50;
 
-/** Options of `listenTls`. */
+/**
+ * Options of `listenTls`: the address, what to do about failed handshakes, and the options of
+ * {@link AcceptTlsOptions} (except `signal`: `close()` the listener instead).
+ *
+ * @example
+ * ```ts
+ * import { listenTls } from "@subtle/tls";
+ *
+ * const listener = listenTls({
+ *   hostname: "127.0.0.1",
+ *   port: 0, // any free port
+ *   cert: await Deno.readTextFile("cert.pem"),
+ *   key: await Deno.readTextFile("key.pem"),
+ *   onHandshakeError: (error, from) => console.warn(`${from.hostname}:${from.port}: ${error}`),
+ * });
+ * console.log(`listening on port ${listener.addr.port}`);
+ * ```
+ */
 export interface ListenTlsOptions extends Omit<AcceptTlsOptions, "signal"> {
   /** Address to listen on (default `"0.0.0.0"`). */
   hostname?: string;
@@ -47,7 +64,11 @@ type Waiter = PromiseWithResolvers<TlsConn>;
  * their handshake (`await conn.handshake()` returns at once).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { listenTls } from "@subtle/tls";
+ *
+ * const cert = await Deno.readTextFile("cert.pem");
+ * const key = await Deno.readTextFile("key.pem");
  * const listener = listenTls({ port: 8443, cert, key, alpnProtocols: ["http/1.1"] });
  * for await (const conn of listener) {
  *   const info = await conn.handshake();
@@ -252,8 +273,9 @@ export class TlsListener implements Deno.Listener<TlsConn, Deno.NetAddr> {
  * a certificate or key that cannot be loaded makes the first `accept()` reject.
  *
  * @example
- * ```ts ignore
- * import { listenTls } from "./mod.ts";
+ * ```ts
+ * import { listenTls } from "@subtle/tls";
+ *
  * const listener = listenTls({
  *   port: 8443,
  *   cert: await Deno.readTextFile("cert.pem"),

@@ -36,7 +36,25 @@ export interface ServerCertificateOptions {
   key: string;
 }
 
-/** Options of `acceptTls` (and of `listenTls`, which adds the address). */
+/**
+ * Options of `acceptTls` (and of `listenTls`, which adds the address).
+ *
+ * @example
+ * ```ts
+ * import { type AcceptTlsOptions, listenTls } from "@subtle/tls";
+ *
+ * // Two sites on one port, chosen by the name the client asks for (SNI).
+ * const options: AcceptTlsOptions = {
+ *   certificates: [
+ *     { cert: await Deno.readTextFile("a.pem"), key: await Deno.readTextFile("a-key.pem") },
+ *     { cert: await Deno.readTextFile("b.pem"), key: await Deno.readTextFile("b-key.pem") },
+ *   ],
+ *   alpnProtocols: ["h2", "http/1.1"],
+ *   minVersion: "TLSv1.3",
+ * };
+ * const listener = listenTls({ ...options, port: 443 });
+ * ```
+ */
 export interface AcceptTlsOptions {
   /** The certificate chain, PEM, leaf first (with `key`); or use `certificates`. */
   cert?: string;
@@ -108,11 +126,14 @@ export interface AcceptTlsOptions {
    * - a {@link SessionTicketKeys}: those keys (also to share them between listeners); `false`: no tickets.
    *
    * @example
-   * ```ts ignore
-   * const sessionTickets = new SessionTicketKeys({ lifetime: 3600 });
-   * for (;;) {
-   *   const tcp = await tcpListener.accept();
-   *   acceptTls(tcp, { cert, key, sessionTickets }).then(serve, console.error);
+   * ```ts
+   * import { acceptTls, SessionTicketKeys } from "@subtle/tls";
+   *
+   * const cert = await Deno.readTextFile("cert.pem");
+   * const key = await Deno.readTextFile("key.pem");
+   * const sessionTickets = new SessionTicketKeys({ lifetime: 3600 }); // one for every acceptTls call
+   * for await (const tcp of Deno.listen({ port: 8443 })) {
+   *   acceptTls(tcp, { cert, key, sessionTickets }).then((conn) => conn.close(), console.error);
    * }
    * ```
    */
@@ -247,9 +268,14 @@ export { handshakeWithin } from "./deadline.ts";
  * closed and the promise rejects with the `TlsError`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { acceptTls } from "@subtle/tls";
+ *
  * const tcp = await Deno.listen({ port: 8443 }).accept();
- * const conn = await acceptTls(tcp, { cert: await Deno.readTextFile("cert.pem"), key: await Deno.readTextFile("key.pem") });
+ * const conn = await acceptTls(tcp, {
+ *   cert: await Deno.readTextFile("cert.pem"),
+ *   key: await Deno.readTextFile("key.pem"),
+ * });
  * console.log((await conn.handshake()).serverName);
  * ```
  */

@@ -27,9 +27,11 @@ export interface MemorySessionCacheOptions {
  * used evicted first; a ticket older than its lifetime is never returned.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { connectTls, MemorySessionCache } from "@subtle/tls";
+ *
  * const sessionCache = new MemorySessionCache({ capacity: 16 });
- * await connectTls({ hostname: "example.com", port: 443, sessionCache });
+ * const conn = await connectTls({ hostname: "example.com", port: 443, sessionCache });
  * ```
  */
 export class MemorySessionCache implements SessionCache {
@@ -87,7 +89,9 @@ let shared: MemorySessionCache | undefined;
  * of 256 servers, made on first use and shared by the whole process. `clear()` it to forget every session.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { defaultSessionCache } from "@subtle/tls";
+ *
  * defaultSessionCache().clear(); // e.g. after the trust settings changed
  * ```
  */

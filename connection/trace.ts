@@ -40,5 +40,18 @@ export type TraceEvent =
   }
   | { readonly kind: "handshake_complete"; readonly time: number };
 
-/** Receives trace events; it must not throw (a throwing tracer is ignored). */
+/**
+ * Receives trace events; it must not throw (a throwing tracer is ignored).
+ *
+ * @example
+ * ```ts
+ * import { connectTls, type Tracer } from "@subtle/tls";
+ *
+ * const trace: Tracer = (event) => {
+ *   if (event.kind === "message") console.log(event.time, event.direction, event.message.type);
+ *   else if (event.kind === "secret") console.log(event.time, "derived", event.label, event.length);
+ * };
+ * const conn = await connectTls({ hostname: "example.com", port: 443, trace });
+ * ```
+ */
 export type Tracer = (event: TraceEvent) => void;

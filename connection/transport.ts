@@ -6,7 +6,9 @@
 
 /** A readable/writable pair of byte streams, e.g. from a WebSocket or two in-memory queues. */
 export interface StreamPair {
+  /** The bytes from the peer; its end is the peer's end of stream. */
   readonly readable: ReadableStream<Uint8Array>;
+  /** The bytes to the peer; closing it is the half-close of `closeWrite()`. */
   readonly writable: WritableStream<Uint8Array>;
 }
 

@@ -8,7 +8,7 @@
 
 import { DerReader, encodeOid, encodeTlv, Oid, readSingle, Tag } from "./_der.ts";
 
-/** Key types that {@link generateKeyPair} makes. */
+/** Key types that {@link generateKeyPair} makes (the `keyAlgorithm` option of `generateCertificate`). */
 export type KeyPairAlgorithm =
   | "ECDSA-P256"
   | "ECDSA-P384"

@@ -19,7 +19,7 @@
  * @example
  * ```ts ignore
  * import { startTls } from "@subtle/tls";
- * import { httpGet, openWebSocket } from "@subtle/tls/examples/browser_websocket.ts";
+ * import { httpGet, openWebSocket } from "./browser_websocket.ts"; // a copy of this file
  *
  * const transport = await openWebSocket("wss://relay.example/");
  * const conn = await startTls(transport, { serverName: "example.com", caCerts: [caPem] });

@@ -6,8 +6,8 @@
  * deno run -A examples/client_basic.ts
  * ```
  *
- * Against a real host, leave out `caCerts` (the system trust store is used) and `serverName`:
- * `connectTls({ hostname: "example.com", port: 443 })`.
+ * Against a real host, leave out `caCerts` (the Mozilla root store embedded in the library is used) and
+ * `serverName`: `connectTls({ hostname: "example.com", port: 443 })`.
  *
  * @module
  */

@@ -14,7 +14,11 @@ import { DecodeError, equal } from "../bytes.ts";
 import { CertificateVerificationError, TlsAlertError } from "../errors.ts";
 import * as M12 from "../handshake/messages12.ts";
 import * as X12 from "../handshake/extensions12.ts";
-import { decodePreSharedKeyClient, decodePreSharedKeyServer, encodePreSharedKeyClient } from "../handshake/psk.ts";
+import {
+  decodePreSharedKeyClient,
+  decodePreSharedKeyServer,
+  encodePreSharedKeyClient,
+} from "../handshake/psk.ts";
 import { decodeTicketState, encodeTicketState } from "../handshake/ticket13.ts";
 import { decodeAlert } from "../record/alert.ts";
 import { RecordReader } from "../record/framing.ts";
@@ -69,7 +73,11 @@ function codecCheck(c: CodecCase, input: Uint8Array): string | undefined {
 }
 
 /** The rule for a decode-only function. */
-function decodeOnly(name: string, decode: (b: Uint8Array) => unknown, samples: Uint8Array[] = []): CodecTarget {
+function decodeOnly(
+  name: string,
+  decode: (b: Uint8Array) => unknown,
+  samples: Uint8Array[] = [],
+): CodecTarget {
   return {
     name,
     samples,
@@ -108,7 +116,8 @@ export function codecTargets(scenarios: readonly Scenario[]): CodecTarget[] {
   const targets: CodecTarget[] = [];
   for (const c of [...MESSAGE_CODECS, ...EXTENSION_CODECS]) {
     const type = MESSAGE_TYPES[c.name];
-    const header = (body: Uint8Array) => Uint8Array.of(type, body.length >> 16, (body.length >> 8) & 0xff, body.length & 0xff, ...body);
+    const header = (body: Uint8Array) =>
+      Uint8Array.of(type, body.length >> 16, (body.length >> 8) & 0xff, body.length & 0xff, ...body);
     if (type !== undefined) {
       // Message codecs take the body; samples are kept whole (header included) for message-aware mutation.
       targets.push({
@@ -162,7 +171,9 @@ export function codecTargets(scenarios: readonly Scenario[]): CodecTarget[] {
           return e instanceof DecodeError ? undefined : `threw ${describeError(e)}`;
         }
         try {
-          return equal(encodePreSharedKeyClient(decoded), input) ? undefined : "re-encodes to different bytes";
+          return equal(encodePreSharedKeyClient(decoded), input)
+            ? undefined
+            : "re-encodes to different bytes";
         } catch (e) {
           return `decoded but cannot be encoded again: ${describeError(e)}`;
         }
@@ -194,7 +205,9 @@ export function codecTargets(scenarios: readonly Scenario[]): CodecTarget[] {
     },
     {
       name: "RecordReader",
-      samples: scenarios.slice(0, 2).map((s) => Uint8Array.of(22, 3, 1, 0, 4, ...s.script.records[0].content.subarray(0, 4))),
+      samples: scenarios.slice(0, 2).map((s) =>
+        Uint8Array.of(22, 3, 1, 0, 4, ...s.script.records[0].content.subarray(0, 4))
+      ),
       check(input) {
         const reader = new RecordReader();
         try {

@@ -92,8 +92,18 @@ export interface ScenarioSpec {
 export const SCENARIOS: readonly ScenarioSpec[] = [
   { name: "client", target: "client", server: { groups: ["X25519"] } },
   { name: "server", target: "server", client: { groups: ["X25519"] } },
-  { name: "client-hrr", target: "client", server: { groups: ["P-256"] }, client: { groups: ["X25519", "P-256"] } },
-  { name: "server-hrr", target: "server", server: { groups: ["P-256"] }, client: { groups: ["X25519", "P-256"] } },
+  {
+    name: "client-hrr",
+    target: "client",
+    server: { groups: ["P-256"] },
+    client: { groups: ["X25519", "P-256"] },
+  },
+  {
+    name: "server-hrr",
+    target: "server",
+    server: { groups: ["P-256"] },
+    client: { groups: ["X25519", "P-256"] },
+  },
   {
     name: "client-mtls-alpn",
     target: "client",
@@ -119,7 +129,12 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     target: "client",
     client: { cipherSuites: ["TLS_AES_256_GCM_SHA384"] },
   },
-  { name: "client-resumed", target: "client", server: { groups: ["X25519"], sessionTickets: true }, resume: true },
+  {
+    name: "client-resumed",
+    target: "client",
+    server: { groups: ["X25519"], sessionTickets: true },
+    resume: true,
+  },
   {
     name: "server-resumed",
     target: "server",
@@ -127,7 +142,12 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     server: { sessionTickets: true },
     resume: true,
   },
-  { name: "client-tls12", target: "client", server: { maxVersion: "TLSv1.2", groups: ["X25519"] }, tls12: true },
+  {
+    name: "client-tls12",
+    target: "client",
+    server: { maxVersion: "TLSv1.2", groups: ["X25519"] },
+    tls12: true,
+  },
   {
     name: "server-tls12",
     target: "server",
@@ -169,10 +189,11 @@ async function endpoints(spec: ScenarioSpec, seed: number) {
     { cert: SERVER.cert, key: SERVER.key, ...spec.server },
     { crypto: serverCrypto, now: () => FUZZ_NOW },
   );
-  const make = (crypto: DeterministicCrypto, begin: EngineOptions["begin"]) => (keyLog?: (line: string) => void) => {
-    crypto.reset();
-    return new TlsEngine({ crypto, begin, keyLog });
-  };
+  const make =
+    (crypto: DeterministicCrypto, begin: EngineOptions["begin"]) => (keyLog?: (line: string) => void) => {
+      crypto.reset();
+      return new TlsEngine({ crypto, begin, keyLog });
+    };
   return {
     client: make(clientCrypto, (io) => startClient(clientConfig, io)),
     server: make(serverCrypto, () => Promise.resolve(new ExpectClientHello(serverConfig))),
@@ -252,7 +273,12 @@ async function decryptRecording(
     script.flights.push(script.records.length);
     for (const record of splitRecords(chunk)) {
       if (record.type !== CT.application_data || tls12) {
-        script.records.push({ type: record.type, content: record.fragment, epoch: -1, version: record.version });
+        script.records.push({
+          type: record.type,
+          content: record.fragment,
+          epoch: -1,
+          version: record.version,
+        });
         continue;
       }
       const e = epochs[current];
@@ -354,13 +380,17 @@ export async function recordScenario(spec: ScenarioSpec, seed = 1): Promise<Scen
     if (!client.info?.resumed) throw new Error(`scenario ${spec.name}: the second handshake did not resume`);
   }
   if (!client.connected || !server.connected) {
-    throw new Error(`scenario ${spec.name}: the recorded handshake did not complete (${client.error ?? server.error})`);
+    throw new Error(
+      `scenario ${spec.name}: the recorded handshake did not complete (${client.error ?? server.error})`,
+    );
   }
   const peer = spec.target === "client" ? server : client;
   const side = spec.target === "client" ? "SERVER" : "CLIENT";
   const log = spec.target === "client" ? serverLog : clientLog;
   const recording = spec.target === "client" ? toClient : toServer;
-  const allSecrets: Uint8Array[] = [...clientLog, ...serverLog].map((l) => Uint8Array.fromHex(l.split(" ")[2]));
+  const allSecrets: Uint8Array[] = [...clientLog, ...serverLog].map((l) =>
+    Uint8Array.fromHex(l.split(" ")[2])
+  );
   let script: Script;
   let epochs: Epoch[] = [];
   let expectedPlaintext: Uint8Array = new Uint8Array(0);
@@ -368,7 +398,10 @@ export async function recordScenario(spec: ScenarioSpec, seed = 1): Promise<Scen
     script = await decryptRecording(recording, [], true);
   } else {
     const suite = TLS13_SUITES.find((s) => s.name === peer.info!.cipherSuite)!;
-    const secrets = [logged(log, `${side}_HANDSHAKE_TRAFFIC_SECRET`), logged(log, `${side}_TRAFFIC_SECRET_0`)];
+    const secrets = [
+      logged(log, `${side}_HANDSHAKE_TRAFFIC_SECRET`),
+      logged(log, `${side}_TRAFFIC_SECRET_0`),
+    ];
     for (let i = 0; i < 3; i++) secrets.push(await nextTrafficSecret(peer.crypto, suite, secrets.at(-1)!));
     allSecrets.push(...secrets);
     epochs = await Promise.all(secrets.map((s) => epoch(peer, suite, s)));
@@ -424,7 +457,9 @@ export async function recordScenario(spec: ScenarioSpec, seed = 1): Promise<Scen
     check.bug || check.error || !check.connected || !closed || !sameBytes(check.plaintext, expectedPlaintext)
   ) {
     throw new Error(
-      `scenario ${spec.name}: the unmutated script does not replay (${check.bug ?? check.error ?? "no close"})`,
+      `scenario ${spec.name}: the unmutated script does not replay (${
+        check.bug ?? check.error ?? "no close"
+      })`,
     );
   }
   return scenario;
@@ -476,9 +511,13 @@ export function badError(e: unknown): string | undefined {
   return undefined;
 }
 
-/** The handshake messages of a script's handshake records, concatenated in order. */
+/**
+ * The handshake messages of a script's handshake records, concatenated in order. A record counts by the type
+ * the target sees: its header's when it goes in the clear, its inner type when it is protected.
+ */
 export function handshakeBytes(script: Script): Uint8Array {
-  return concat(...script.records.filter((r) => r.type === CT.handshake).map((r) => r.content));
+  const seen = (r: ScriptRecord) => r.epoch < 0 ? r.outerType ?? r.type : r.type;
+  return concat(...script.records.filter((r) => seen(r) === CT.handshake).map((r) => r.content));
 }
 
 /** The handshake bytes of the recording up to the end of the peer's (first) Finished message. */
@@ -515,10 +554,14 @@ export async function lastAlertSent(
   const last = records.at(-1);
   if (!last) return undefined;
   if (last.type === CT.alert && last.fragment.length === 2) return last.fragment[1];
-  if (last.type !== CT.application_data || scenario.spec.tls12 || scenario.epochs.length === 0) return undefined;
+  if (last.type !== CT.application_data || scenario.spec.tls12 || scenario.epochs.length === 0) {
+    return undefined;
+  }
   const side = scenario.spec.target === "client" ? "CLIENT" : "SERVER";
   const engineSuite = TLS13_SUITES.find((s) => s.aead === scenario.epochs[0].aead.name);
-  const lines = keyLog.filter((l) => l.startsWith(`${side}_HANDSHAKE_TRAFFIC_SECRET `) || l.startsWith(`${side}_TRAFFIC_SECRET_0 `));
+  const lines = keyLog.filter((l) =>
+    l.startsWith(`${side}_HANDSHAKE_TRAFFIC_SECRET `) || l.startsWith(`${side}_TRAFFIC_SECRET_0 `)
+  );
   if (!engineSuite || lines.length === 0) return undefined;
   const secrets: Uint8Array[] = lines.map((l) => Uint8Array.fromHex(l.split(" ")[2]));
   for (let i = 0; i < 2; i++) secrets.push(await nextTrafficSecret(webCrypto, engineSuite, secrets.at(-1)!));
@@ -575,7 +618,9 @@ export async function runTarget(
       bug ??= `a queued output record rejected: ${describeError(e)}`;
     }
     const received = engine.takePlaintext();
-    if (received.length > 0 && closedBefore) bug ??= "application data accepted after close_notify (RFC 8446 §6.1)";
+    if (received.length > 0 && closedBefore) {
+      bug ??= "application data accepted after close_notify (RFC 8446 §6.1)";
+    }
     plaintext.push(...received);
   };
   let closedBefore = false;
@@ -618,7 +663,9 @@ export async function runTarget(
     if (expected !== undefined && !expected.startsWith("unknown_alert")) {
       const alert = await lastAlertSent(scenario, concat(...sent), keyLog);
       if (alert !== undefined && alert !== AlertDescription[expected as AlertName]) {
-        bug ??= `the error names ${expected} but the alert sent was ${alertName(alert)}: ${describeError(error)}`;
+        bug ??= `the error names ${expected} but the alert sent was ${alertName(alert)}: ${
+          describeError(error)
+        }`;
       }
     }
   }

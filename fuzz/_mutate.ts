@@ -30,7 +30,17 @@ import {
   serializeScript,
 } from "./_harness.ts";
 import type { Rng } from "./_rng.ts";
-import { clone, extensionNode, type Node, parseBody, parseDer, serialize, serializeDer, walk, walkDer } from "./_tree.ts";
+import {
+  clone,
+  extensionNode,
+  type Node,
+  parseBody,
+  parseDer,
+  serialize,
+  serializeDer,
+  walk,
+  walkDer,
+} from "./_tree.ts";
 
 /** A generated case: what to deliver, whether the transport then ends, and what was done. */
 export interface FuzzInput {
@@ -42,9 +52,42 @@ export interface FuzzInput {
 }
 
 const U16_VALUES = [
-  0x0000, 0x0001, 0x0300, 0x0301, 0x0302, 0x0303, 0x0304, 0x7f1c, 0x1301, 0x1302, 0x1303, 0x1304, 0x1305, 0x00ff,
-  0x001d, 0x0017, 0x0018, 0x0019, 0x001e, 0x11ec, 0x0100, 0x0403, 0x0503, 0x0804, 0x0805, 0x0807, 0x0808,
-  0x0401, 0x0201, 0x0203, 0x0a0a, 0xfafa, 0x7fff, 0x8000, 0xfffe, 0xffff,
+  0x0000,
+  0x0001,
+  0x0300,
+  0x0301,
+  0x0302,
+  0x0303,
+  0x0304,
+  0x7f1c,
+  0x1301,
+  0x1302,
+  0x1303,
+  0x1304,
+  0x1305,
+  0x00ff,
+  0x001d,
+  0x0017,
+  0x0018,
+  0x0019,
+  0x001e,
+  0x11ec,
+  0x0100,
+  0x0403,
+  0x0503,
+  0x0804,
+  0x0805,
+  0x0807,
+  0x0808,
+  0x0401,
+  0x0201,
+  0x0203,
+  0x0a0a,
+  0xfafa,
+  0x7fff,
+  0x8000,
+  0xfffe,
+  0xffff,
 ];
 const EXTENSION_TYPES = [...Object.values(ExtensionType), 0x0a0a, 0xff01, 0xfe0d, 0x3374, 0xffff, 60, 99];
 const CONTENT_TYPES = [0, 1, 19, 20, 21, 22, 23, 24, 25, 255];
@@ -85,7 +128,10 @@ export function mutateBytes(rng: Rng, data: Uint8Array): { data: Uint8Array; wha
       return { data: d.subarray(0, at), what: `truncated to ${at}` };
     case 3: {
       const extra = rng.bytes(rng.pick([1, 2, 4, rng.range(1, 64)]));
-      return { data: concat(d.subarray(0, at), extra, d.subarray(at)), what: `${extra.length} bytes inserted at ${at}` };
+      return {
+        data: concat(d.subarray(0, at), extra, d.subarray(at)),
+        what: `${extra.length} bytes inserted at ${at}`,
+      };
     }
     case 4:
       return { data: new Uint8Array(0), what: "emptied" };
@@ -110,7 +156,25 @@ export function mutateDer(rng: Rng, der: Uint8Array): { data: Uint8Array; what: 
   switch (rng.int(9)) {
     case 0: {
       const before = tlv.tag;
-      tlv.tag = rng.pick([0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0c, 0x13, 0x17, 0x18, 0x30, 0x31, 0xa0, 0xa3, 0x80, 0x1f, rng.int(256)]);
+      tlv.tag = rng.pick([
+        0x01,
+        0x02,
+        0x03,
+        0x04,
+        0x05,
+        0x06,
+        0x0c,
+        0x13,
+        0x17,
+        0x18,
+        0x30,
+        0x31,
+        0xa0,
+        0xa3,
+        0x80,
+        0x1f,
+        rng.int(256),
+      ]);
       if ((tlv.tag & 0x20) === 0 && tlv.constructed) {
         tlv.value = serializeDer(tlv.children);
         tlv.constructed = false;
@@ -158,7 +222,9 @@ export function mutateDer(rng: Rng, der: Uint8Array): { data: Uint8Array; what: 
       // Deep nesting: a parser that recurses per level must not overflow its stack or take long.
       const depth = rng.pick([64, 500, 3000]);
       let nested: Uint8Array = Uint8Array.of(0x05, 0x00);
-      for (let i = 0; i < depth; i++) nested = serializeDer([{ tag: 0x30, constructed: false, children: [], value: nested }]);
+      for (let i = 0; i < depth; i++) {
+        nested = serializeDer([{ tag: 0x30, constructed: false, children: [], value: nested }]);
+      }
       tlv.tag = 0x30;
       tlv.constructed = false;
       tlv.value = nested;
@@ -203,9 +269,15 @@ export function mutateDer(rng: Rng, der: Uint8Array): { data: Uint8Array; what: 
 
 function randomExtension(rng: Rng, context: number, siblings: readonly Node[]): Node {
   const type = rng.chance(0.3) && siblings.length > 0
-    ? ((siblings[rng.int(siblings.length)] as Node & { kind: "vec" }).children[0] as Node & { kind: "int" }).value
+    ? ((siblings[rng.int(siblings.length)] as Node & { kind: "vec" }).children[0] as Node & { kind: "int" })
+      .value
     : rng.pick(EXTENSION_TYPES);
-  const data = rng.pick([new Uint8Array(0), rng.bytes(rng.range(1, 40)), Uint8Array.of(0, 0), Uint8Array.of(0)]);
+  const data = rng.pick([
+    new Uint8Array(0),
+    rng.bytes(rng.range(1, 40)),
+    Uint8Array.of(0, 0),
+    Uint8Array.of(0),
+  ]);
   return extensionNode(context, type, data);
 }
 
@@ -264,7 +336,11 @@ function mutateVec(rng: Rng, node: Node & { kind: "vec" }, context: number): str
       node.children = [];
       return `${node.name}: emptied`;
     case "insert":
-      node.children.splice(rng.int(n + 1), 0, { kind: "bytes", name: "junk", data: rng.bytes(rng.range(1, 8)) });
+      node.children.splice(rng.int(n + 1), 0, {
+        kind: "bytes",
+        name: "junk",
+        data: rng.bytes(rng.range(1, 8)),
+      });
       return `${node.name}: junk inserted`;
     default: {
       const actual = serialize({ ...node, lengthOverride: undefined }).length - node.lenSize;
@@ -285,8 +361,19 @@ export function mutateMessage(rng: Rng, raw: Uint8Array): { raw: Uint8Array; wha
     return { raw: concat(Uint8Array.of(t), raw.subarray(1)), what: `msg_type ${type} → ${t}` };
   }
   if (choice === 1) {
-    const n = rng.pick([0, body.length + 1, Math.max(0, body.length - 1), 0xffffff, 65536, 65537, rng.int(1 << 24)]);
-    return { raw: concat(Uint8Array.of(type, n >> 16, (n >> 8) & 0xff, n & 0xff), body), what: `length ${body.length} → ${n}` };
+    const n = rng.pick([
+      0,
+      body.length + 1,
+      Math.max(0, body.length - 1),
+      0xffffff,
+      65536,
+      65537,
+      rng.int(1 << 24),
+    ]);
+    return {
+      raw: concat(Uint8Array.of(type, n >> 16, (n >> 8) & 0xff, n & 0xff), body),
+      what: `length ${body.length} → ${n}`,
+    };
   }
   const tree = parseBody(type, body);
   const nodes = walk(tree).map((w) => w.node);
@@ -328,7 +415,9 @@ function injectedMessage(rng: Rng, script: Script): Uint8Array {
           ticketAgeAdd: rng.u32(),
           ticketNonce: rng.bytes(rng.int(4)),
           ticket: rng.bytes(rng.range(1, 64)),
-          extensions: rng.chance(0.5) ? [{ type: ExtensionType.early_data, data: Uint8Array.of(0, 0, 0x40, 0) }] : [],
+          extensions: rng.chance(0.5)
+            ? [{ type: ExtensionType.early_data, data: Uint8Array.of(0, 0, 0x40, 0) }]
+            : [],
         }),
       ),
     () => encodeHandshake(HandshakeType.end_of_early_data, new Uint8Array(0)),
@@ -371,7 +460,12 @@ function mutateHandshake(rng: Rng, script: Script): string {
   const record = script.records[index];
   const messages = messagesOf(record.content);
   const m = rng.int(messages.length);
-  switch (rng.weighted<string>([[12, "mutate"], [1, "drop"], [1, "duplicate"], [2, "inject"], [1, "split"], [1, "merge"]])) {
+  switch (
+    rng.weighted<string>([[12, "mutate"], [1, "drop"], [1, "duplicate"], [2, "inject"], [1, "split"], [
+      1,
+      "merge",
+    ]])
+  ) {
     case "mutate": {
       const mutated = mutateMessage(rng, messages[m]);
       messages[m] = mutated.raw;
@@ -450,9 +544,17 @@ function mutateRecords(rng: Rng, script: Script): string {
       const epoch = rng.chance(0.6) ? r.epoch : rng.range(-1, 2);
       const inserted: ScriptRecord = [
         { type: CT.change_cipher_spec, content: Uint8Array.of(1), epoch: -1 },
-        { type: CT.change_cipher_spec, content: rng.pick([Uint8Array.of(2), Uint8Array.of(1, 1), new Uint8Array(0)]), epoch },
+        {
+          type: CT.change_cipher_spec,
+          content: rng.pick([Uint8Array.of(2), Uint8Array.of(1, 1), new Uint8Array(0)]),
+          epoch,
+        },
         { type: CT.application_data, content: new Uint8Array(0), epoch },
-        { type: CT.alert, content: Uint8Array.of(rng.pick([1, 2, 3]), rng.pick([0, 10, 40, 90, 100, 255])), epoch },
+        {
+          type: CT.alert,
+          content: Uint8Array.of(rng.pick([1, 2, 3]), rng.pick([0, 10, 40, 90, 100, 255])),
+          epoch,
+        },
         { type: CT.alert, content: Uint8Array.of(1, 90), epoch },
         { type: CT.alert, content: rng.bytes(rng.pick([0, 1, 3])), epoch },
         { type: CT.application_data, content: rng.bytes(rng.range(1, 100)), epoch },
@@ -476,7 +578,11 @@ function mutateRecords(rng: Rng, script: Script): string {
       return `record ${i}: header length off by ${r.lengthDelta}`;
     case 11: {
       const n = rng.pick([16385, 16640, 18432]);
-      records.splice(i, 0, { type: rng.pick([CT.handshake, CT.application_data]), content: rng.bytes(n), epoch: r.epoch });
+      records.splice(i, 0, {
+        type: rng.pick([CT.handshake, CT.application_data]),
+        content: rng.bytes(n),
+        epoch: r.epoch,
+      });
       return `record of ${n} bytes inserted at ${i} (epoch ${r.epoch})`;
     }
     case 12: {
@@ -496,7 +602,11 @@ function mutateRecords(rng: Rng, script: Script): string {
 }
 
 /** Byte-level edits of the protected stream; returns deliveries and whether the transport ends early. */
-function mutateStream(rng: Rng, deliveries: Uint8Array[], what: string[]): { deliveries: Uint8Array[]; truncated: boolean } {
+function mutateStream(
+  rng: Rng,
+  deliveries: Uint8Array[],
+  what: string[],
+): { deliveries: Uint8Array[]; truncated: boolean } {
   const stream = concat(...deliveries);
   let bytes = stream;
   let truncated = false;
@@ -588,13 +698,27 @@ function fromScratch(rng: Rng, what: string[]): Uint8Array[] {
       const n = rng.range(1, 20);
       for (let i = 0; i < n; i++) {
         const content = rng.bytes(rng.pick([0, 1, 2, 17, 40, 300]));
-        out.push(concat(Uint8Array.of(rng.pick(CONTENT_TYPES), 3, rng.pick([1, 3]), content.length >> 8, content.length & 0xff), content));
+        out.push(
+          concat(
+            Uint8Array.of(
+              rng.pick(CONTENT_TYPES),
+              3,
+              rng.pick([1, 3]),
+              content.length >> 8,
+              content.length & 0xff,
+            ),
+            content,
+          ),
+        );
       }
       what.push(`${n} random records`);
       return [concat(...out)];
     }
     case 2: {
-      const message = encodeHandshake(rng.pick([1, 2, 4, 8, 11, 13, 15, 20, 24, rng.int(256)]), rng.bytes(rng.int(200)));
+      const message = encodeHandshake(
+        rng.pick([1, 2, 4, 8, 11, 13, 15, 20, 24, rng.int(256)]),
+        rng.bytes(rng.int(200)),
+      );
       what.push(`plaintext handshake message of type ${message[0]} with a random body`);
       return [concat(Uint8Array.of(22, 3, 1, message.length >> 8, message.length & 0xff), message)];
     }
@@ -608,8 +732,13 @@ function fromScratch(rng: Rng, what: string[]): Uint8Array[] {
 /** Makes one fuzz input for `scenario` from `rng`. */
 export async function makeInput(rng: Rng, scenario: Scenario): Promise<FuzzInput> {
   const what: string[] = [];
-  const kind = rng.weighted<string>([[45, "message"], [25, "record"], [22, "stream"], [3, "scratch"], [5, "mixed"]]);
-  if (kind === "scratch") return { deliveries: fromScratch(rng, what), closeAtEnd: rng.chance(0.5), description: what };
+  const kind = rng.weighted<string>([[45, "message"], [25, "record"], [22, "stream"], [3, "scratch"], [
+    5,
+    "mixed",
+  ]]);
+  if (kind === "scratch") {
+    return { deliveries: fromScratch(rng, what), closeAtEnd: rng.chance(0.5), description: what };
+  }
   const script = cloneScript(scenario.script);
   const rounds = rng.weighted<number>([[6, 1], [3, 2], [1, 4]]);
   for (let k = 0; k < rounds; k++) {

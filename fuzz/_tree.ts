@@ -27,7 +27,12 @@ type Schema =
   | { t: "rest"; name: string };
 
 const int = (name: string, size: 1 | 2 | 3 | 4): Schema => ({ t: "int", name, size });
-const opaque = (name: string, lenSize: 1 | 2 | 3, der = false): Schema => ({ t: "opaque", name, lenSize, der });
+const opaque = (name: string, lenSize: 1 | 2 | 3, der = false): Schema => ({
+  t: "opaque",
+  name,
+  lenSize,
+  der,
+});
 const list = (name: string, lenSize: 1 | 2 | 3, item: Schema): Schema => ({ t: "list", name, lenSize, item });
 const struct = (name: string, ...fields: Schema[]): Schema => ({ t: "struct", name, fields });
 const extensions = (context: number): Schema => ({ t: "extensions", name: "extensions", context });
@@ -62,7 +67,11 @@ function extensionSchemas(context: number, type: number): Schema[] {
       return ch
         ? [struct(
           "OfferedPsks",
-          list("identities", 2, struct("PskIdentity", opaque("identity", 2), int("obfuscated_ticket_age", 4))),
+          list(
+            "identities",
+            2,
+            struct("PskIdentity", opaque("identity", 2), int("obfuscated_ticket_age", 4)),
+          ),
           list("binders", 2, opaque("PskBinderEntry", 1)),
         )]
         : [int("selected_identity", 2)];
@@ -174,7 +183,12 @@ function readInt(r: Reader, size: 1 | 2 | 3 | 4, name: string): number {
 function parseWith(schema: Schema, r: Reader): Node | undefined {
   switch (schema.t) {
     case "int":
-      return { kind: "int", name: schema.name, size: schema.size, value: readInt(r, schema.size, schema.name) };
+      return {
+        kind: "int",
+        name: schema.name,
+        size: schema.size,
+        value: readInt(r, schema.size, schema.name),
+      };
     case "fixed":
       return { kind: "bytes", name: schema.name, data: r.bytes(schema.n, schema.name).slice() };
     case "rest":
@@ -287,7 +301,7 @@ export function walk(root: Node): { node: Node; parent: (Node & { kind: "vec" })
   const out: { node: Node; parent: (Node & { kind: "vec" }) | undefined }[] = [];
   const visit = (node: Node, parent: (Node & { kind: "vec" }) | undefined) => {
     out.push({ node, parent });
-    if (node.kind === "vec") for (const child of node.children) visit(child, node);
+    if (node.kind === "vec") { for (const child of node.children) visit(child, node); }
   };
   visit(root, undefined);
   return out;

@@ -10,7 +10,7 @@
 
 import { concat } from "../bytes.ts";
 import { TlsAlertError } from "../errors.ts";
-import { type CodecTarget, codecInput, codecTargets } from "./_codecs.ts";
+import { codecInput, type CodecTarget, codecTargets } from "./_codecs.ts";
 import {
   describeError,
   recordScenario,
@@ -92,8 +92,14 @@ export function loadScenarios(): Promise<Scenario[]> {
 }
 
 function outcomeName(o: TargetOutcome): string {
-  if (o.error instanceof TlsAlertError) return `${o.error.source === "remote" ? "remote " : ""}${o.error.alert}`;
-  if (o.error instanceof Error) return o.error.name === "CertificateVerificationError" ? `certificate: ${(o.error as unknown as { code: string }).code}` : o.error.name;
+  if (o.error instanceof TlsAlertError) {
+    return `${o.error.source === "remote" ? "remote " : ""}${o.error.alert}`;
+  }
+  if (o.error instanceof Error) {
+    return o.error.name === "CertificateVerificationError"
+      ? `certificate: ${(o.error as unknown as { code: string }).code}`
+      : o.error.name;
+  }
   return o.connected ? (o.peerClosed ? "completed" : "connected") : "incomplete";
 }
 
@@ -168,8 +174,9 @@ async function shrinkCodec(target: CodecTarget, input: Uint8Array): Promise<Uint
   for (let chunk = Math.max(1, current.length >> 1); chunk >= 1; chunk >>= 1) {
     for (let at = 0; at < current.length;) {
       const candidate = concat(current.subarray(0, at), current.subarray(at + chunk));
-      if (candidate.length < current.length && (await target.check(candidate)) !== undefined) current = candidate;
-      else at += chunk;
+      if (candidate.length < current.length && (await target.check(candidate)) !== undefined) {
+        current = candidate;
+      } else at += chunk;
     }
   }
   return current;
@@ -203,21 +210,22 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       outcomes[name] = (outcomes[name] ?? 0) + 1;
     }
     if (problem) {
-      const shrunk = result.outcome === "timeout"
-        ? result.deliveries
-        : await shrinkEngine(
-          scenario,
-          result.deliveries,
-          { closeAtEnd: result.closeAtEnd, handshakeBytes: result.handshakeBytes },
-          problem,
-          timeoutMs,
-        );
+      const shrunk = result.outcome === "timeout" ? result.deliveries : await shrinkEngine(
+        scenario,
+        result.deliveries,
+        { closeAtEnd: result.closeAtEnd, handshakeBytes: result.handshakeBytes },
+        problem,
+        timeoutMs,
+      );
       findings.push({
         target: `engine ${scenario.spec.name}`,
         caseSeed: seed,
         description: result.description,
         problem,
-        reproducer: [...shrunk.map((d) => d.toHex()), ...(result.closeAtEnd ? ["(then the transport closes)"] : [])],
+        reproducer: [
+          ...shrunk.map((d) => d.toHex()),
+          ...(result.closeAtEnd ? ["(then the transport closes)"] : []),
+        ],
       });
     }
     if (engineCases % 500 === 499) {
@@ -262,7 +270,10 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
 }
 
 /** Runs one case again by its target and seed (`engine client:123` or `codec ClientHello:123`). */
-export async function replay(target: string, seed: number): Promise<{ problem?: string; description: string[]; outcome: string }> {
+export async function replay(
+  target: string,
+  seed: number,
+): Promise<{ problem?: string; description: string[]; outcome: string }> {
   const all = await loadScenarios();
   const scenario = all.find((s) => s.spec.name === target);
   if (scenario) {

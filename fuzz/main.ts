@@ -49,7 +49,11 @@ function print(report: FuzzReport): void {
   const outcomes = Object.entries(report.outcomes).sort((a, b) => b[1] - a[1]);
   console.log(`engine outcomes: ${outcomes.map(([k, v]) => `${k} ${v}`).join(", ")}`);
   for (const f of report.findings) {
-    console.log(`\nFINDING ${f.target} (case seed ${f.caseSeed}; replay: --replay "${f.target.replace(/^\w+ /, "")}:${f.caseSeed}")`);
+    console.log(
+      `\nFINDING ${f.target} (case seed ${f.caseSeed}; replay: --replay "${
+        f.target.replace(/^\w+ /, "")
+      }:${f.caseSeed}")`,
+    );
     console.log(`  mutation: ${f.description.join("; ")}`);
     console.log(`  problem: ${f.problem.split("\n").join("\n    ")}`);
     console.log(`  reproducer (hex per receive()): ${f.reproducer.join(" | ")}`);

@@ -35,10 +35,16 @@ export function checkExtensions(
 ): void {
   for (const e of extensions) {
     if (!offered.has(e.type)) {
-      abort("unsupported_extension", `${where} has extension ${nameOf(ExtensionType, e.type)} that was not offered (RFC 8446 §4.2)`);
+      abort(
+        "unsupported_extension",
+        `${where} has extension ${nameOf(ExtensionType, e.type)} that was not offered (RFC 8446 §4.2)`,
+      );
     }
     if (!allowed.has(e.type)) {
-      abort("illegal_parameter", `${where} may not carry extension ${nameOf(ExtensionType, e.type)} (RFC 8446 §4.2)`);
+      abort(
+        "illegal_parameter",
+        `${where} may not carry extension ${nameOf(ExtensionType, e.type)} (RFC 8446 §4.2)`,
+      );
     }
   }
 }
@@ -47,4 +53,3 @@ export function checkExtensions(
 export function findExtension(extensions: readonly Extension[], type: number): Uint8Array | undefined {
   return extensions.find((e) => e.type === type)?.data;
 }
-

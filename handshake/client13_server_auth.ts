@@ -7,7 +7,7 @@
  */
 
 import { concat, constantTimeEqual, equal, utf8 } from "../bytes.ts";
-import type { GroupName, PublicKeyInfo } from "../crypto/provider.ts";
+import type { GroupName } from "../crypto/provider.ts";
 import { CertificateVerificationError } from "../errors.ts";
 import type { CertificateVerifier, PeerCertificate } from "../x509/verifier.ts";
 import type { ClientConfig } from "./client_config.ts";

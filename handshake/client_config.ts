@@ -24,7 +24,22 @@ export interface PeerVerificationInput {
   readonly error?: { readonly code: CertificateErrorCode; readonly message: string };
 }
 
-/** A user callback that runs after the built-in certificate checks; throwing rejects the peer. */
+/**
+ * A user callback that runs after the built-in certificate checks; throwing rejects the peer with
+ * `bad_certificate` (a `CertificateVerificationError` of code `rejected_by_callback`, with the thrown error
+ * as its `cause`). With `unsafelyIgnoreCertificateErrors` it also runs when the checks failed, with `error`.
+ *
+ * @example
+ * ```ts
+ * import { connectTls, type VerifyPeer } from "@subtle/tls";
+ *
+ * // Accept only certificates from one organization, on top of the usual checks.
+ * const onlyExampleInc: VerifyPeer = ({ certificates }) => {
+ *   if (!certificates[0].subject.includes("O=Example Inc")) throw new Error("not an Example Inc server");
+ * };
+ * const conn = await connectTls({ hostname: "example.com", port: 443, verifyPeer: onlyExampleInc });
+ * ```
+ */
 export type VerifyPeer = (peer: PeerVerificationInput) => void | Promise<void>;
 
 /** Everything the client states need. */

@@ -226,6 +226,7 @@ export const CipherSuite = {
   TLS_AES_256_GCM_SHA384: 0x1302,
   TLS_CHACHA20_POLY1305_SHA256: 0x1303,
 } as const;
+/** IANA name of a TLS 1.3 suite of {@link CipherSuite}. */
 export type CipherSuiteName = keyof typeof CipherSuite;
 
 /** A TLS 1.3 cipher suite: its AEAD and its hash. */

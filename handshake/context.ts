@@ -10,7 +10,19 @@ import type { PeerCertificate } from "../x509/verifier.ts";
 import type { CipherSuiteName, Tls12CipherSuiteName, Tls12Suite, Tls13Suite } from "./constants.ts";
 import type { HandshakeMessage } from "./messages.ts";
 
-/** What `TlsConn.handshake()` reports once the handshake is complete. */
+/**
+ * What `TlsConn.handshake()` reports once the handshake is complete.
+ *
+ * @example
+ * ```ts
+ * import { connectTls } from "@subtle/tls";
+ *
+ * const conn = await connectTls({ hostname: "example.com", port: 443, alpnProtocols: ["h2", "http/1.1"] });
+ * const info = await conn.handshake();
+ * console.log(`${info.protocol} ${info.cipherSuite} ${info.group} ALPN ${info.alpnProtocol}`);
+ * console.log(`resumed: ${info.resumed}; server: ${info.peerCertificates[0]?.subject}`);
+ * ```
+ */
 export interface TlsHandshakeInfo {
   /** The negotiated protocol version. */
   readonly protocol: "TLSv1.3" | "TLSv1.2";

@@ -56,7 +56,9 @@ export type CachedSession = SessionTicket | Tls12SessionTicket;
  * promise; an error thrown by one is ignored (the connection goes on without the ticket).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { type CachedSession, connectTls, type SessionCache } from "@subtle/tls";
+ *
  * const tickets = new Map<string, CachedSession>();
  * const sessionCache: SessionCache = {
  *   get: (key) => tickets.get(key),

@@ -48,7 +48,11 @@ interface TicketKey {
  * die with it (a restarted server does full handshakes).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { listenTls, SessionTicketKeys } from "@subtle/tls";
+ *
+ * const cert = await Deno.readTextFile("cert.pem");
+ * const key = await Deno.readTextFile("key.pem");
  * const sessionTickets = new SessionTicketKeys({ lifetime: 3600 });
  * const a = listenTls({ port: 8443, cert, key, sessionTickets });
  * const b = listenTls({ port: 8444, cert, key, sessionTickets }); // resumes a's tickets too

@@ -12,7 +12,7 @@ export interface ProbeArgs {
   readonly port: number;
   /** SNI and the name verified; defaults to `host`. */
   readonly serverName?: string;
-  /** A PEM file of trusted CAs, replacing the system trust store. */
+  /** A PEM file of trusted CAs, replacing the embedded Mozilla root store. */
   readonly caFile?: string;
   /** ALPN protocols to offer. */
   readonly alpn: readonly string[];
@@ -39,13 +39,13 @@ export type ParsedArgs =
 /** The `--help` text. */
 export const USAGE = `Usage: deno task probe [options] host[:port]
 
-Connects to host:port (port 443 by default) with TLS 1.3 and shows what was negotiated, the certificate
-chain, each verification check, and how long each phase took. Exits 1 when the connection or the
-certificate verification fails, 2 on a usage error.
+Connects to host:port (port 443 by default) with TLS 1.3 or 1.2 and shows what was negotiated, the
+certificate chain, each verification check, and how long each phase took. Exits 1 when the connection or
+the certificate verification fails, 2 on a usage error.
 
 Options:
   --servername NAME   server name for SNI and certificate verification (default: host)
-  --cafile FILE       trust the CA certificates in this PEM file instead of the system store
+  --cafile FILE       trust the CA certificates in this PEM file instead of the built-in Mozilla roots
   --alpn LIST         offer these ALPN protocols, comma-separated (e.g. h2,http/1.1)
   --insecure          go on when verification fails (still shows which check failed)
   --keylog FILE       append the NSS key-log lines to FILE (for Wireshark / tshark)

@@ -38,7 +38,9 @@ export type { Direction, TraceRecord } from "./trace.ts";
  * 2 for a usage error.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { main } from "@subtle/tls/probe";
+ *
  * Deno.exit(await main(["--json", "example.com"]));
  * ```
  */

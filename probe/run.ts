@@ -249,9 +249,19 @@ function checksOf(a: Attempt): CheckResult[] {
  * chain so it can still be shown.
  *
  * @example
- * ```ts ignore
- * const report = await runProbe({ host: "example.com", port: 443, alpn: [], insecure: false, trace: false,
- *   json: false, color: false, timeoutSeconds: 15 });
+ * ```ts
+ * import { runProbe } from "@subtle/tls/probe";
+ *
+ * const report = await runProbe({
+ *   host: "example.com",
+ *   port: 443,
+ *   alpn: [],
+ *   insecure: false,
+ *   trace: false,
+ *   json: false,
+ *   color: false,
+ *   timeoutSeconds: 15,
+ * });
  * console.log(report.ok, report.tls?.cipherSuite);
  * ```
  */

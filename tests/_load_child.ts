@@ -47,7 +47,7 @@ const listener = listenTls({
   port: 0,
   cert: leaf.cert,
   key: leaf.key,
-  handshakeTimeout: 8000,
+  handshakeTimeout: 15_000,
   onHandshakeError: (e) => handshakeErrors.push(String(e)),
 });
 const port = listener.addr.port;
@@ -74,7 +74,9 @@ async function goodClient(id: number, trips = roundTrips): Promise<string | unde
       const body = `${id}:${i}:`.padEnd(payloadBytes - 1, String.fromCharCode(97 + ((id + i) % 26)));
       await conn.write(encoder.encode(body + "\n"));
       const back = decoder.decode(await readLine(conn));
-      if (back !== body + "\n") return `client ${id}: round trip ${i} came back as ${JSON.stringify(back.slice(0, 40))}`;
+      if (back !== body + "\n") {
+        return `client ${id}: round trip ${i} came back as ${JSON.stringify(back.slice(0, 40))}`;
+      }
     }
     await conn.closeWrite();
     const end = await conn.read(new Uint8Array(16));

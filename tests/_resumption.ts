@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { concat } from "../bytes.ts";
-import type { ClientTestOptions } from "../connection/client.ts";
+import { type ClientTestOptions, startTlsWithTestOptions } from "../connection/client.ts";
 import { resolveServerConfig, serverConn } from "../connection/server.ts";
 import { type StreamPair, toByteTransport } from "../connection/transport.ts";
 import {
@@ -15,7 +15,6 @@ import {
   type CachedSession,
   type SessionCache,
   SessionTicketKeys,
-  startTls,
   type StartTlsOptions,
   TlsAlertError,
   type TlsConn,
@@ -119,12 +118,12 @@ export async function handshake(options: PairOptions = {}): Promise<Pair> {
     await conn.handshake();
     return conn;
   })();
-  const client = startTls(c, {
+  const client = startTlsWithTestOptions(c, {
     serverName: "localhost",
     caCerts: [pki.root.cert],
     trace: observer(clientSide),
     ...options.client,
-  }, options.clientTest);
+  }, options.clientTest ?? {});
   const [serverResult, clientResult] = await Promise.allSettled([server, client]);
   return { client: { result: clientResult, ...clientSide }, server: { result: serverResult, ...serverSide } };
 }

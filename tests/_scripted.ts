@@ -103,7 +103,11 @@ export async function play(
 }
 
 /** Asserts that the engine failed with `alert`, sent by itself (or received, with `source`). */
-export function assertAlert(o: TargetOutcome, alert: string, source: "local" | "remote" = "local"): TlsAlertError {
+export function assertAlert(
+  o: TargetOutcome,
+  alert: string,
+  source: "local" | "remote" = "local",
+): TlsAlertError {
   assert.ok(o.error instanceof TlsAlertError, `expected alert ${alert}, got ${o.error ?? "success"}`);
   assert.equal(o.error.alert, alert, o.error.message);
   assert.equal(o.error.source, source);

@@ -26,7 +26,9 @@ async function clientHelloRecord(): Promise<Uint8Array> {
 async function serverFlight(): Promise<Uint8Array> {
   const s = await scenario("client");
   const end = s.script.records.findIndex((r) => r.epoch === 1);
-  return concat(...await serializeScript({ records: s.script.records.slice(0, end), flights: [0] }, s.epochs));
+  return concat(
+    ...await serializeScript({ records: s.script.records.slice(0, end), flights: [0] }, s.epochs),
+  );
 }
 
 /** Everything `conn` receives until the peer closes or resets it, or `ms` pass. */
@@ -91,7 +93,8 @@ const partialRecordHeader = (type: number, length: number) =>
 const CLIENT_CASES: ClientCase[] = [
   {
     name: "binary garbage",
-    misbehave: async (c) => void await c.write(Uint8Array.from({ length: 300 }, (_, i) => (i * 37 + 11) & 0xff)),
+    misbehave: async (c) =>
+      void await c.write(Uint8Array.from({ length: 300 }, (_, i) => (i * 37 + 11) & 0xff)),
     alert: "unexpected_message",
     check: (e) => isAlert(e, "unexpected_message"),
   },
@@ -185,7 +188,9 @@ for (const test of CLIENT_CASES) {
       } else {
         const { bytes, ended } = await readUntilClosed(raw);
         assert.ok(ended, "the listener closed the connection");
-        if (test.alert) assert.equal(alertIn(bytes), ALERT[test.alert], `alert read back from ${bytes.toHex()}`);
+        if (test.alert) {
+          assert.equal(alertIn(bytes), ALERT[test.alert], `alert read back from ${bytes.toHex()}`);
+        }
       }
     } finally {
       if (!closedByUs) raw.close();
@@ -307,7 +312,9 @@ for (const test of SERVER_CASES) {
     const back = await behaviour;
     if (back) {
       assert.ok(back.ended, "the client closed the connection");
-      if (test.alert) assert.equal(alertIn(back.bytes), ALERT[test.alert], `alert read back from ${back.bytes.toHex()}`);
+      if (test.alert) {
+        assert.equal(alertIn(back.bytes), ALERT[test.alert], `alert read back from ${back.bytes.toHex()}`);
+      }
     }
   });
 }
@@ -319,14 +326,23 @@ Deno.test("connectTls: signal aborts a stalled handshake and closes the socket; 
   const controller = new AbortController();
   setTimeout(() => controller.abort(new Error("gave up")), 200);
   await assert.rejects(
-    connectTls({ port: listener.addr.port, serverName: "localhost", caCerts: [pki.root.cert], signal: controller.signal }),
+    connectTls({
+      port: listener.addr.port,
+      serverName: "localhost",
+      caCerts: [pki.root.cert],
+      signal: controller.signal,
+    }),
     /gave up/,
   );
   using server = await accepted;
   const { ended } = await readUntilClosed(server);
   assert.ok(ended, "the client closed its socket");
   await assert.rejects(
-    connectTls({ port: listener.addr.port, caCerts: [pki.root.cert], signal: AbortSignal.abort(new Error("early")) }),
+    connectTls({
+      port: listener.addr.port,
+      caCerts: [pki.root.cert],
+      signal: AbortSignal.abort(new Error("early")),
+    }),
     /early/,
   );
 });
@@ -338,4 +354,43 @@ Deno.test("handshakeTimeout: invalid values are TlsErrors; the client default is
     await assert.rejects(startTls(memoryPipe()[0], { handshakeTimeout }), TlsError);
     await assert.rejects(acceptTls(memoryPipe()[1], { handshakeTimeout, certificates: [] }), TlsError);
   }
+});
+
+Deno.test("listenTls: serves good clients while others trickle, stall and send garbage at the same time", async () => {
+  const pki = await serverPki();
+  const hello = await clientHelloRecord();
+  await using server = startLineServer({
+    cert: pki.leaves["ECDSA P-256"].cert,
+    key: pki.leaves["ECDSA P-256"].key,
+    handshakeTimeout: TIMEOUT,
+  });
+  const raws = await Promise.all(
+    Array.from({ length: 6 }, () => Deno.connect({ hostname: "127.0.0.1", port: server.port })),
+  );
+  const trickling = raws.slice(0, 3).map((c) =>
+    CLIENT_CASES.find((t) => t.name.startsWith("slowloris"))!.misbehave(c, hello)
+  );
+  await raws[3].write(hello.subarray(0, 10)); // stalled
+  await raws[4].write(encoder.encode("garbage\r\n\r\n"));
+  const started = Date.now();
+  for (let i = 0; i < 3; i++) await goodClientWorks(server.port, pki.root.cert);
+  assert.ok(Date.now() - started < TIMEOUT, "served before the misbehaving clients were cut off");
+  await Promise.all(trickling);
+  const errors = await server.waitForErrors(5);
+  assert.ok(errors.every((e) => e instanceof TlsError), String(errors));
+  for (const raw of raws) raw.close();
+});
+
+Deno.test("acceptTls: an already aborted signal closes the connection it was given", async () => {
+  const pki = await serverPki();
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  using client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const tcp = await listener.accept();
+  const leaf = pki.leaves["ECDSA P-256"];
+  await assert.rejects(
+    acceptTls(tcp, { cert: leaf.cert, key: leaf.key, signal: AbortSignal.abort(new Error("shutting down")) }),
+    /shutting down/,
+  );
+  const { ended } = await readUntilClosed(client, 2000);
+  assert.ok(ended, "the server side of the connection was closed");
 });

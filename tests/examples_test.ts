@@ -12,6 +12,13 @@ const RUNNABLE: Record<string, RegExp> = {
   "client_basic.ts": /^TLSv1\.3 TLS_\w+ \S+\n[\s\S]*hello from a local TLS server/,
   "custom_verification.ts":
     /: accepted [\s\S]*other pin: refused, rejected_by_callback \(alert bad_certificate\)/,
+  "server_basic.ts": /server: TLSv1\.3 TLS_\w+ \S+, SNI localhost, ALPN echo\n[\s\S]*echoed "hello, TLS\\n"/,
+  "mutual_tls.ts":
+    /without a certificate: refused, remote alert certificate_required\n[\s\S]*with a certificate: hello, CN=alice, O=Example/,
+  "stream_pair.ts": /over an in-memory pipe: TLSv1\.3 TLS_\w+ \S+\n[\s\S]*the server read "ping"/,
+  "resumption.ts": /first connection: resumed false[\s\S]*second connection: resumed true/,
+  "trace_keylog.ts":
+    /sent +client_hello[\s\S]*received +finished[\s\S]*key log: \d+ lines [^\n]*CLIENT_TRAFFIC_SECRET_0/,
 };
 
 /** The other files, and why they are not run here. */

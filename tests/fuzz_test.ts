@@ -15,10 +15,18 @@ Deno.test("fuzz: the CI corpus keeps the rule (TlsError or success; no hang, no 
   );
   if (findings.length > 0) throw new Error(`${findings.length} finding(s):\n${findings.join("\n")}`);
   if (report.engineCases !== CI_CORPUS.engineCases || report.codecCases !== CI_CORPUS.codecCases) {
-    throw new Error(`ran ${report.engineCases} engine and ${report.codecCases} codec cases, not the whole corpus`);
+    throw new Error(
+      `ran ${report.engineCases} engine and ${report.codecCases} codec cases, not the whole corpus`,
+    );
   }
   // Not a tautology: the cases reach the handshake logic and end in many different ways.
-  for (const outcome of ["completed", "decode_error", "illegal_parameter", "bad_record_mac", "decrypt_error"]) {
-    if (!(report.outcomes[outcome] > 0)) throw new Error(`no case ended with ${outcome}: ${JSON.stringify(report.outcomes)}`);
+  for (
+    const outcome of ["completed", "decode_error", "illegal_parameter", "bad_record_mac", "decrypt_error"]
+  ) {
+    if (!(report.outcomes[outcome] > 0)) {
+      throw new Error(
+        `no case ended with ${outcome}: ${JSON.stringify(report.outcomes)}`,
+      );
+    }
   }
 });

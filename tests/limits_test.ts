@@ -4,6 +4,7 @@
  * `tests/_scripted.ts`, edited record by record and protected again under the recorded keys.
  */
 import assert from "node:assert/strict";
+import { DecodeError, Writer } from "../bytes.ts";
 import { HandshakeType } from "../handshake/constants.ts";
 import {
   decodeCertificate,
@@ -18,7 +19,11 @@ import {
 } from "../handshake/messages.ts";
 import { MAX_CERTIFICATE_CHAIN } from "../handshake/checks.ts";
 import { MAX_HANDSHAKE_FRAGMENTS } from "../record/handshake_reassembler.ts";
-import { MAX_HANDSHAKE_RECORDS, MAX_POST_HANDSHAKE_MESSAGES, MAX_USER_CANCELED } from "../connection/engine.ts";
+import {
+  MAX_HANDSHAKE_RECORDS,
+  MAX_POST_HANDSHAKE_MESSAGES,
+  MAX_USER_CANCELED,
+} from "../connection/engine.ts";
 import {
   afterHandshake,
   assertAlert,
@@ -33,7 +38,11 @@ import {
   type ScriptRecord,
 } from "./_scripted.ts";
 
-const empty = (epoch: number): ScriptRecord => ({ type: CT.application_data, content: new Uint8Array(0), epoch });
+const empty = (epoch: number): ScriptRecord => ({
+  type: CT.application_data,
+  content: new Uint8Array(0),
+  epoch,
+});
 
 Deno.test("limits: a handshake message over 64 KiB is unexpected_message as soon as its header arrives", async () => {
   const s = await scenario("server");
@@ -85,7 +94,10 @@ Deno.test(`limits: at most ${MAX_HANDSHAKE_RECORDS} records before the handshake
   assertCompleted(await play(s, under.script));
   const over = split(MAX_HANDSHAKE_FRAGMENTS);
   assert.ok(over.count > MAX_HANDSHAKE_RECORDS, `${over.count} records`);
-  assert.match(assertAlert(await play(s, over.script), "unexpected_message").message, /more than 512 records/);
+  assert.match(
+    assertAlert(await play(s, over.script), "unexpected_message").message,
+    /more than 512 records/,
+  );
 });
 
 for (const [name, who] of [["client", "server"], ["server-mtls-alpn", "client"]] as const) {
@@ -153,9 +165,15 @@ Deno.test("limits: 32 empty application_data records in a row are accepted, the 
   for (const name of ["client", "server"]) {
     const s = await scenario(name);
     const flood = (n: number) =>
-      edit(s, (records) => records.splice(afterHandshake(records), 0, ...Array.from({ length: n }, () => empty(1))));
+      edit(
+        s,
+        (records) => records.splice(afterHandshake(records), 0, ...Array.from({ length: n }, () => empty(1))),
+      );
     assertCompleted(await play(s, flood(32)));
-    assert.match(assertAlert(await play(s, flood(33)), "unexpected_message").message, /empty application_data/);
+    assert.match(
+      assertAlert(await play(s, flood(33)), "unexpected_message").message,
+      /empty application_data/,
+    );
   }
 });
 
@@ -169,7 +187,10 @@ Deno.test(`limits: RFC 8446 §6.1 at most ${MAX_USER_CANCELED} user_canceled ale
         ...Array.from({ length: n }, () => ({ type: CT.alert, content: Uint8Array.of(1, 90), epoch: 1 })),
       ));
   assertCompleted(await play(s, canceled(MAX_USER_CANCELED)));
-  assert.match(assertAlert(await play(s, canceled(MAX_USER_CANCELED + 1)), "unexpected_message").message, /user_canceled/);
+  assert.match(
+    assertAlert(await play(s, canceled(MAX_USER_CANCELED + 1)), "unexpected_message").message,
+    /user_canceled/,
+  );
 });
 
 Deno.test("limits: RFC 8446 §4.6.3 32 KeyUpdates without application data are accepted, the 33rd is not", async () => {
@@ -218,4 +239,29 @@ Deno.test("limits: RFC 8446 §5 at most 4 ChangeCipherSpec records in a handshak
   assertAlert(await play(s, more(4)), "unexpected_message");
   const late = edit(s, (records) => records.splice(afterHandshake(records) + 1, 0, ccs()));
   assertAlert(await play(s, late), "unexpected_message");
+});
+
+Deno.test(`limits: the codecs read ${MAX_EXTENSIONS} extensions and refuse one more, in every extensions block`, () => {
+  const block = (n: number) => {
+    const out = new Uint8Array(2 + 4 * n);
+    out.set([(4 * n) >> 8, (4 * n) & 0xff]);
+    for (let k = 0; k < n; k++) out.set([0x20, k, 0, 0], 2 + 4 * k);
+    return out;
+  };
+  assert.equal(decodeEncryptedExtensions(block(MAX_EXTENSIONS)).extensions.length, MAX_EXTENSIONS);
+  assert.throws(() => decodeEncryptedExtensions(block(MAX_EXTENSIONS + 1)), DecodeError);
+  // The same block inside a Certificate entry.
+  const entry = (n: number) =>
+    new Writer().opaque(1, new Uint8Array(0)).vector(
+      3,
+      (list) => list.opaque(3, Uint8Array.of(0x30)).bytes(block(n)),
+    )
+      .finish();
+  assert.equal(decodeCertificate(entry(MAX_EXTENSIONS)).certificateList[0].extensions.length, MAX_EXTENSIONS);
+  assert.throws(() => decodeCertificate(entry(MAX_EXTENSIONS + 1)), DecodeError);
+  const many = Array.from(
+    { length: MAX_EXTENSIONS + 1 },
+    (_, k) => ({ type: 0x2000 + k, data: new Uint8Array(0) }),
+  );
+  assert.throws(() => encodeEncryptedExtensions({ extensions: many }), RangeError);
 });

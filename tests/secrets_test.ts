@@ -69,7 +69,10 @@ function shows(text: string, secret: Uint8Array): boolean {
     if (lower.includes(part.toHex())) return true;
     for (let shift = 0; shift < 3; shift++) {
       const b64 = part.subarray(shift, shift + 9).toBase64();
-      if (compact.includes(b64) || compact.includes(part.subarray(shift, shift + 9).toBase64({ alphabet: "base64url" }))) {
+      if (
+        compact.includes(b64) ||
+        compact.includes(part.subarray(shift, shift + 9).toBase64({ alphabet: "base64url" }))
+      ) {
         return true;
       }
     }
@@ -262,12 +265,16 @@ Deno.test("no key material in the errors of handshakes that fail after keys are 
   // The server requires a client certificate that does not come.
   await attempt({ clientAuth: "require", clientCaCerts: [pki.root.cert] }, {});
   // A bit flipped in the server's protected flight: bad_record_mac.
-  await attempt({}, {}, editingPipe((chunk, i) => {
-    if (i !== 0 || chunk.length < 300) return chunk;
-    const copy = chunk.slice();
-    copy[copy.length - 20] ^= 1;
-    return copy;
-  }));
+  await attempt(
+    {},
+    {},
+    editingPipe((chunk, i) => {
+      if (i !== 0 || chunk.length < 300) return chunk;
+      const copy = chunk.slice();
+      copy[copy.length - 20] ^= 1;
+      return copy;
+    }),
+  );
   assert.ok(errors.length >= 5, `failures were observed (${errors.length})`);
   const texts: Record<string, string> = {};
   errors.forEach((e, i) => Object.assign(texts, errorViews(`error ${i}`, e)));

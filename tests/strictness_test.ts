@@ -48,15 +48,24 @@ Deno.test("strictness (server): RFC 8446 §5.1 a handshake message may not strad
   // The ClientHello record carries the first byte of the next message: the read key changes after the hello.
   const afterHello = edit(s, (records) => {
     const i = messageIndex(records, HandshakeType.client_hello);
-    records[i] = { ...records[i], content: concat(records[i].content, Uint8Array.of(HandshakeType.finished)) };
+    records[i] = {
+      ...records[i],
+      content: concat(records[i].content, Uint8Array.of(HandshakeType.finished)),
+    };
   });
-  assert.match(assertAlert(await play(s, afterHello), "unexpected_message").message, /split across a key change/);
+  assert.match(
+    assertAlert(await play(s, afterHello), "unexpected_message").message,
+    /split across a key change/,
+  );
   // The client Finished record carries a partial KeyUpdate: the read key changes after the Finished.
   const afterFinished = edit(s, (records) => {
     const i = messageIndex(records, HandshakeType.finished);
     records[i] = { ...records[i], content: concat(records[i].content, keyUpdate.subarray(0, 2)) };
   });
-  assert.match(assertAlert(await play(s, afterFinished), "unexpected_message").message, /split across a key change/);
+  assert.match(
+    assertAlert(await play(s, afterFinished), "unexpected_message").message,
+    /split across a key change/,
+  );
 });
 
 for (const name of ["client", "server"]) {
@@ -66,7 +75,10 @@ for (const name of ["client", "server"]) {
       const i = messageIndex(records, HandshakeType.key_update, afterHandshake(records));
       records[i] = { ...records[i], content: concat(records[i].content, keyUpdate.subarray(0, 3)) };
     });
-    assert.match(assertAlert(await play(s, script), "unexpected_message").message, /split across a key change/);
+    assert.match(
+      assertAlert(await play(s, script), "unexpected_message").message,
+      /split across a key change/,
+    );
   });
 }
 
@@ -97,7 +109,12 @@ Deno.test("strictness: RFC 8446 §5.2, §5.4 protected records over 2^14 + 256, 
   assertAlert(await play(s, padded(16385)), "record_overflow");
   // A header announcing more than 2^14 + 256 bytes is refused before the body is read.
   const header = edit(s, (records) => {
-    records.splice(afterHandshake(records), 0, { type: CT.application_data, content: new Uint8Array(0), epoch: 1, lengthDelta: 16641 - 17 });
+    records.splice(afterHandshake(records), 0, {
+      type: CT.application_data,
+      content: new Uint8Array(0),
+      epoch: 1,
+      lengthDelta: 16641 - 17,
+    });
   });
   assertAlert(await play(s, header), "record_overflow");
 });
@@ -139,13 +156,33 @@ Deno.test("strictness: RFC 8446 §6.2 decode_error for malformed, illegal_parame
 
 Deno.test("strictness: RFC 8446 §6.2 every alert but close_notify and user_canceled ends the connection", async () => {
   const s = await scenario("client");
-  for (const [level, description, expected] of [[2, 40, "handshake_failure"], [1, 40, "handshake_failure"], [2, 255, "unknown_alert_255"]] as const) {
-    const script = edit(s, (records) =>
-      records.splice(afterHandshake(records), 0, { type: CT.alert, content: Uint8Array.of(level, description), epoch: 1 }));
+  for (
+    const [level, description, expected] of [[2, 40, "handshake_failure"], [1, 40, "handshake_failure"], [
+      2,
+      255,
+      "unknown_alert_255",
+    ]] as const
+  ) {
+    const script = edit(
+      s,
+      (records) =>
+        records.splice(afterHandshake(records), 0, {
+          type: CT.alert,
+          content: Uint8Array.of(level, description),
+          epoch: 1,
+        }),
+    );
     assertAlert(await play(s, script), expected, "remote");
   }
-  const malformed = edit(s, (records) =>
-    records.splice(afterHandshake(records), 0, { type: CT.alert, content: Uint8Array.of(2, 40, 0), epoch: 1 }));
+  const malformed = edit(
+    s,
+    (records) =>
+      records.splice(afterHandshake(records), 0, {
+        type: CT.alert,
+        content: Uint8Array.of(2, 40, 0),
+        epoch: 1,
+      }),
+  );
   assertAlert(await play(s, malformed), "decode_error");
 });
 
@@ -165,7 +202,12 @@ const OTHER_TYPES = [
 ];
 
 Deno.test("strictness: a handshake message the state does not expect is unexpected_message", async () => {
-  for (const [name, first] of [["client", HandshakeType.server_hello], ["server", HandshakeType.client_hello]] as const) {
+  for (
+    const [name, first] of [["client", HandshakeType.server_hello], [
+      "server",
+      HandshakeType.client_hello,
+    ]] as const
+  ) {
     const s = await scenario(name);
     for (const type of OTHER_TYPES.filter((t) => t !== first)) {
       // In place of the first message (in the clear), a well-framed message of another type.
@@ -180,9 +222,32 @@ Deno.test("strictness: a handshake message the state does not expect is unexpect
   for (const [name, allowed] of [["client", [4, 24]], ["server", [24]]] as const) {
     const s = await scenario(name);
     for (const type of OTHER_TYPES.filter((t) => !(allowed as readonly number[]).includes(t))) {
-      const script = edit(s, (records) =>
-        records.splice(afterHandshake(records), 0, { type: CT.handshake, content: encodeHandshake(type, new Uint8Array(8)), epoch: 1 }));
+      const script = edit(
+        s,
+        (records) =>
+          records.splice(afterHandshake(records), 0, {
+            type: CT.handshake,
+            content: encodeHandshake(type, new Uint8Array(8)),
+            epoch: 1,
+          }),
+      );
       assertAlert(await play(s, script), "unexpected_message");
     }
+  }
+});
+
+Deno.test("strictness: Finished, PSK binders and cookie MACs are compared in constant time", async () => {
+  // Each comparison of a secret-derived value goes through constantTimeEqual (bytes.ts), never equal().
+  const sites: [string, RegExp][] = [
+    ["handshake/client13_server_auth.ts", /constantTimeEqual\(finished\.verifyData, expected\)/],
+    ["handshake/server13_client_auth.ts", /constantTimeEqual\(finished\.verifyData, expected\)/],
+    ["handshake/finish12.ts", /constantTimeEqual\(received, expected\)/],
+    ["handshake/server13_psk.ts", /constantTimeEqual\(ticket\.offered\.binders\[ticket\.index\], expected\)/],
+    ["handshake/server13_cookie.ts", /constantTimeEqual\(tag, await mac\(/],
+  ];
+  for (const [file, pattern] of sites) {
+    const source = await Deno.readTextFile(new URL(`../${file}`, import.meta.url));
+    assert.match(source, pattern, file);
+    assert.doesNotMatch(source, /[^A-Za-z]equal\((finished\.verifyData|received|tag|[^)]*binders)/, file);
   }
 });

@@ -44,8 +44,20 @@ export const KeyPurposeOid = {
   anyExtendedKeyUsage: "2.5.29.37.0",
 } as const;
 
+/** One bit of the key usage extension by name (RFC 5280 §4.2.1.3). */
+export type KeyUsageName =
+  | "digitalSignature"
+  | "nonRepudiation"
+  | "keyEncipherment"
+  | "dataEncipherment"
+  | "keyAgreement"
+  | "keyCertSign"
+  | "cRLSign"
+  | "encipherOnly"
+  | "decipherOnly";
+
 /** The bits of the key usage extension, in bit order (RFC 5280 §4.2.1.3). */
-export const KEY_USAGE_BITS = [
+export const KEY_USAGE_BITS: readonly KeyUsageName[] = [
   "digitalSignature",
   "nonRepudiation",
   "keyEncipherment",
@@ -55,10 +67,7 @@ export const KEY_USAGE_BITS = [
   "cRLSign",
   "encipherOnly",
   "decipherOnly",
-] as const;
-
-/** One key usage bit by name. */
-export type KeyUsageName = typeof KEY_USAGE_BITS[number];
+];
 
 /** The basic constraints extension (RFC 5280 §4.2.1.9). */
 export interface BasicConstraints {

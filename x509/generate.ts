@@ -78,7 +78,7 @@ export interface GenerateCertificateOptions {
   };
   /** Hash of the issuer's signature (not for Ed25519). Default: SHA-384 for P-384, SHA-512 for P-521, else SHA-256. */
   readonly signatureHash?: HashName;
-  /** The provider that signs; default the WebCrypto provider. */
+  /** @internal The provider that signs (tests: deterministic keys); default the WebCrypto provider. */
   readonly crypto?: CryptoProvider;
 }
 
@@ -221,7 +221,9 @@ function defaultSubjectAltNames(subject: string): string[] {
  * and subjectAltName as the options say, signed by `issuer` (or by itself).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { generateCertificate } from "@subtle/tls";
+ *
  * const root = await generateCertificate({ subject: "CN=Test Root", isCA: true });
  * const leaf = await generateCertificate({ subject: "localhost", issuer: root });
  * // leaf.cert and leaf.key (PEM) for a server; root.cert for the client's caCerts.

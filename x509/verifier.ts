@@ -15,7 +15,9 @@ export interface PeerCertificate {
   readonly subject: string;
   /** Issuer distinguished name. */
   readonly issuer: string;
+  /** Start of the validity period. */
   readonly notBefore: Date;
+  /** End of the validity period. */
   readonly notAfter: Date;
   /** DNS names and IP addresses of the subjectAltName extension, in certificate order. */
   readonly subjectAltNames: readonly string[];
