@@ -408,10 +408,16 @@ export class TlsEngine implements HandshakeIo {
   }
 
   /**
-   * Queues a handshake message; consecutive messages under one write protection share records (as RFC 8448's
+   * Queues a handshake message; consecutive protected messages under one write key share records (as RFC 8448's
    * server flight does), so a flight costs one seal and one record header instead of one per message.
    */
   #bufferHandshake(message: Uint8Array, version: number): void {
+    if (!this.#write) {
+      // In the clear (ServerHello, a TLS 1.2 flight): one record per message, as peers and tools expect.
+      this.#flushHandshake();
+      this.#queue(ContentType.handshake, message, version);
+      return;
+    }
     if (this.#pendingHandshake.length > 0 && version !== this.#pendingVersion) this.#flushHandshake();
     this.#pendingHandshake.push(message);
     this.#pendingVersion = version;

@@ -304,13 +304,18 @@ async function decryptRecording(
   return script;
 }
 
-/** Protects and frames a script; returns one byte string per delivery. Never throws for a mutated script. */
+/** Whether a record goes in the clear: epoch -1, or a script without keys (TLS 1.2 keeps raw records). */
+function inClear(r: ScriptRecord, epochs: readonly Epoch[]): boolean {
+  return r.epoch < 0 || epochs.length === 0;
+}
+
+/** Protects and frames a script (an epoch past the last known one uses the last); returns one byte string per delivery. Never throws for a mutated script. */
 export async function serializeScript(script: Script, epochs: readonly Epoch[]): Promise<Uint8Array[]> {
   const seqs = new Map<number, bigint>();
   const bytes: Uint8Array[] = [];
   for (const r of script.records) {
     const delta = r.lengthDelta ?? 0;
-    if (r.epoch < 0 || r.epoch >= epochs.length) {
+    if (inClear(r, epochs)) {
       const length = Math.max(0, Math.min(0xffff, r.content.length + delta));
       const version = r.version ?? 0x0303;
       bytes.push(concat(
@@ -319,9 +324,10 @@ export async function serializeScript(script: Script, epochs: readonly Epoch[]):
       ));
       continue;
     }
-    const e = epochs[r.epoch];
-    const seq = seqs.get(r.epoch) ?? 0n;
-    seqs.set(r.epoch, seq + 1n);
+    const index = Math.min(r.epoch, epochs.length - 1);
+    const e = epochs[index];
+    const seq = seqs.get(index) ?? 0n;
+    seqs.set(index, seq + 1n);
     const inner = new Uint8Array(r.content.length + 1 + Math.max(0, r.padding ?? 0));
     inner.set(r.content);
     inner[r.content.length] = r.type;
@@ -515,14 +521,14 @@ export function badError(e: unknown): string | undefined {
  * The handshake messages of a script's handshake records, concatenated in order. A record counts by the type
  * the target sees: its header's when it goes in the clear, its inner type when it is protected.
  */
-export function handshakeBytes(script: Script): Uint8Array {
-  const seen = (r: ScriptRecord) => r.epoch < 0 ? r.outerType ?? r.type : r.type;
+export function handshakeBytes(script: Script, epochs: readonly Epoch[]): Uint8Array {
+  const seen = (r: ScriptRecord) => inClear(r, epochs) ? r.outerType ?? r.type : r.type;
   return concat(...script.records.filter((r) => seen(r) === CT.handshake).map((r) => r.content));
 }
 
 /** The handshake bytes of the recording up to the end of the peer's (first) Finished message. */
 function authenticatedPrefix(scenario: Scenario): Uint8Array {
-  const all = handshakeBytes(scenario.script);
+  const all = handshakeBytes(scenario.script, scenario.epochs);
   if (scenario.spec.tls12) return all.subarray(0, 0);
   for (let i = 0; i + 4 <= all.length;) {
     const end = i + 4 + ((all[i + 1] << 16) | (all[i + 2] << 8) | all[i + 3]);

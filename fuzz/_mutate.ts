@@ -758,6 +758,6 @@ export async function makeInput(rng: Rng, scenario: Scenario): Promise<FuzzInput
     deliveries,
     closeAtEnd: truncated || rng.chance(0.3),
     description: what,
-    handshakeBytes: edited ? undefined : handshakeBytes(script),
+    handshakeBytes: edited ? undefined : handshakeBytes(script, scenario.epochs),
   };
 }

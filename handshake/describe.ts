@@ -26,7 +26,7 @@ import {
   decodeSupportedVersionsServer,
 } from "./extensions.ts";
 import { decodeCertificate, decodeCertificateVerify, type Extension } from "./messages.ts";
-import { decodeClientHello12, decodeServerHello12 } from "./messages12.ts";
+import { decodeCertificate12, decodeClientHello12, decodeServerHello12 } from "./messages12.ts";
 
 /** What a trace shows of one handshake message. */
 export interface MessageSummary {
@@ -120,8 +120,10 @@ export function describeHandshake(raw: Uint8Array): MessageSummary {
         break;
       }
       case HandshakeType.certificate: {
-        const c = tryDecode(() => decodeCertificate(body));
-        fields = c ? { certificates: c.certificateList.length } : {};
+        // TLS 1.3 (with a request context and per-entry extensions) or TLS 1.2 (a plain list).
+        const count = tryDecode(() => decodeCertificate(body).certificateList.length) ??
+          tryDecode(() => decodeCertificate12(body).certificateList.length);
+        fields = count === undefined ? { undecodable: true } : { certificates: count };
         break;
       }
       case HandshakeType.certificate_verify: {
