@@ -43,6 +43,16 @@ function list(value: unknown): string {
   return Array.isArray(value) ? value.join(", ") : String(value);
 }
 
+/** What each key-log label names, in the words of the RFCs. */
+const SECRET_NAMES: Record<string, string> = {
+  CLIENT_RANDOM: "master secret (TLS 1.2: from the premaster secret and both randoms; session keys follow)",
+  CLIENT_HANDSHAKE_TRAFFIC_SECRET: "client handshake traffic secret (from the (EC)DHE shared secret)",
+  SERVER_HANDSHAKE_TRAFFIC_SECRET: "server handshake traffic secret",
+  CLIENT_TRAFFIC_SECRET_0: "client application traffic secret (from the master secret)",
+  SERVER_TRAFFIC_SECRET_0: "server application traffic secret",
+  EXPORTER_SECRET: "exporter master secret",
+};
+
 /** Prints one trace event of the client as a line of the narration. */
 function narrate(e: TraceEvent): void {
   const t = dim(`${e.time.toFixed(1).padStart(7)} ms`);
@@ -66,6 +76,14 @@ function narrate(e: TraceEvent): void {
         }
       } else if (e.message.type === "certificate" && e.direction === "received") {
         console.log(`               the server's chain: ${f.certificates} certificate(s)`);
+      } else if (e.message.type === "server_key_exchange") {
+        console.log(
+          `               the server's ephemeral ECDH public key, signed with its certificate's key`,
+        );
+      } else if (e.message.type === "client_key_exchange") {
+        console.log(
+          `               the client's ephemeral ECDH public key: both sides now share the premaster secret`,
+        );
       } else if (e.message.type === "certificate_verify") {
         console.log(`               signed with ${f.scheme}: proves the server holds the certificate's key`);
       } else if (e.message.type === "finished") {
@@ -75,7 +93,9 @@ function narrate(e: TraceEvent): void {
     }
     case "secret":
       console.log(
-        `${t}  ${dim("derived")}          ${e.label} ${dim(`(${e.length} bytes, value not shown)`)}`,
+        `${t}  ${dim("derived")}          ${SECRET_NAMES[e.label] ?? e.label} ${
+          dim(`(${e.length} bytes, value not shown)`)
+        }`,
       );
       return;
     case "keys":
