@@ -10,7 +10,7 @@
  * @module
  */
 
-import { concat, toHex } from "../bytes.ts";
+import { toHex } from "../bytes.ts";
 import { DecodeError } from "../bytes.ts";
 import type { CryptoProvider } from "../crypto/provider.ts";
 import {
@@ -101,9 +101,6 @@ export class TlsEngine implements HandshakeIo {
   #phase: Phase = "handshaking";
   #error: TlsError | undefined;
   #output: Array<Uint8Array | Promise<Uint8Array>> = [];
-  /** Handshake messages not yet in records (see `#bufferHandshake`), and their record version. */
-  #pendingHandshake: Uint8Array[] = [];
-  #pendingVersion = RECORD_VERSION;
   #plaintext: Uint8Array[] = [];
   #peerClosed = false;
   #sentClose = false;
@@ -171,7 +168,6 @@ export class TlsEngine implements HandshakeIo {
 
   /** Takes the records queued for the transport, in order. */
   takeOutput(): Array<Uint8Array | Promise<Uint8Array>> {
-    this.#flushHandshake();
     const out = this.#output;
     this.#output = [];
     return out;
@@ -179,7 +175,7 @@ export class TlsEngine implements HandshakeIo {
 
   /** Whether records are waiting to be taken. */
   get hasOutput(): boolean {
-    return this.#output.length > 0 || this.#pendingHandshake.length > 0;
+    return this.#output.length > 0;
   }
 
   /** Takes the application data received so far. */
@@ -273,7 +269,6 @@ export class TlsEngine implements HandshakeIo {
       throw new TlsError("cannot write: handshake not complete");
     }
     if (this.#sentClose) throw new TlsError("cannot write after close");
-    this.#flushHandshake();
     for (let offset = 0; offset < data.length; offset += MAX_PLAINTEXT) {
       const chunk = data.subarray(offset, Math.min(offset + MAX_PLAINTEXT, data.length));
       this.#output.push(this.#write.seal(ContentType.application_data, chunk));
@@ -315,15 +310,14 @@ export class TlsEngine implements HandshakeIo {
     if (message[0] === HandshakeType.client_hello && !this.#clientRandom) {
       this.#clientRandom = message.slice(6, 38);
       // RFC 8446 §5.1: the initial ClientHello may use 0x0301 as its record version, for compatibility.
-      this.#bufferHandshake(message, INITIAL_RECORD_VERSION);
+      this.#queue(ContentType.handshake, message, INITIAL_RECORD_VERSION);
       return;
     }
-    this.#bufferHandshake(message, RECORD_VERSION);
+    this.#queue(ContentType.handshake, message);
   }
 
   sendChangeCipherSpec(): void {
     this.#trace({ kind: "change_cipher_spec", direction: "sent" });
-    this.#flushHandshake();
     this.#output.push(encodeRecord(ContentType.change_cipher_spec, RECORD_VERSION, new Uint8Array([1])));
   }
 
@@ -342,8 +336,6 @@ export class TlsEngine implements HandshakeIo {
   async setWriteSecret(suite: Tls13Suite, secret: Uint8Array, lastMessage?: Uint8Array): Promise<void> {
     const next = await this.#protection(suite, secret);
     if (lastMessage) this.sendHandshake(lastMessage);
-    // What was queued under the old key is sealed with it (RFC 8446 §5.1: no message spans a key change).
-    this.#flushHandshake();
     this.#write = next;
     this.#trace({ kind: "keys", direction: "write" });
   }
@@ -384,7 +376,6 @@ export class TlsEngine implements HandshakeIo {
   async changeWriteCipherSpec12(suite: Tls12Suite, keys: Tls12TrafficKeys): Promise<void> {
     const next = await tls12Protection(this.crypto, suite, keys);
     this.#trace({ kind: "change_cipher_spec", direction: "sent" });
-    this.#flushHandshake();
     this.#queue(ContentType.change_cipher_spec, new Uint8Array([1]));
     this.#write = next;
     this.#trace({ kind: "keys", direction: "write" });
@@ -407,35 +398,9 @@ export class TlsEngine implements HandshakeIo {
     }
   }
 
-  /**
-   * Queues a handshake message; consecutive protected messages under one write key share records (as RFC 8448's
-   * server flight does), so a flight costs one seal and one record header instead of one per message.
-   */
-  #bufferHandshake(message: Uint8Array, version: number): void {
-    if (!this.#write) {
-      // In the clear (ServerHello, a TLS 1.2 flight): one record per message, as peers and tools expect.
-      this.#flushHandshake();
-      this.#queue(ContentType.handshake, message, version);
-      return;
-    }
-    if (this.#pendingHandshake.length > 0 && version !== this.#pendingVersion) this.#flushHandshake();
-    this.#pendingHandshake.push(message);
-    this.#pendingVersion = version;
-  }
-
-  /** Turns the buffered handshake messages into records under the current write protection. */
-  #flushHandshake(): void {
-    const messages = this.#pendingHandshake;
-    if (messages.length === 0) return;
-    this.#pendingHandshake = [];
-    const content = messages.length === 1 ? messages[0] : concat(...messages);
-    this.#queue(ContentType.handshake, content, this.#pendingVersion);
-  }
-
   #queueAlert(alert: AlertName): void {
     this.#trace({ kind: "alert", direction: "sent", alert });
     try {
-      this.#flushHandshake();
       this.#queue(ContentType.alert, encodeAlert(alert));
     } catch {
       // The write side is unusable (e.g. sequence exhausted); the transport close still tells the peer.
