@@ -141,13 +141,13 @@ export const MAX_EXTENSIONS = 64;
 // Shared helpers
 
 /** Throws a `RangeError` unless `v` is an integer in 0..max (used by encoders). */
-function checkUint(field: string, v: number, max: number): number {
+export function checkUint(field: string, v: number, max: number): number {
   if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`${field}: ${v} is not in 0..${max}`);
   return v;
 }
 
 /** Throws a `RangeError` unless `n` is in min..max (used by encoders, mirroring `Reader.vector`). */
-function checkLength(field: string, n: number, min: number, max: number): void {
+export function checkLength(field: string, n: number, min: number, max: number): void {
   if (n < min || n > max) throw new RangeError(`${field}: length ${n} outside ${min}..${max}`);
 }
 

@@ -10,6 +10,8 @@
 
 import { DecodeError, Reader, Writer } from "../bytes.ts";
 import {
+  checkLength,
+  checkUint,
   type ClientHello,
   decodeCertificateVerify,
   encodeCertificateVerify,
@@ -75,14 +77,6 @@ export const ClientCertificateType = { rsa_sign: 1, ecdsa_sign: 64 } as const;
 /** ECCurveType named_curve (RFC 8422 §5.4); explicit curves are deprecated and not parsed. */
 export const NAMED_CURVE = 3;
 
-function checkUint(field: string, v: number, max: number): number {
-  if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`${field}: ${v} is not in 0..${max}`);
-  return v;
-}
-
-function checkLength(field: string, n: number, min: number, max: number): void {
-  if (n < min || n > max) throw new RangeError(`${field}: length ${n} outside ${min}..${max}`);
-}
 
 function decodeAll<T>(bytes: Uint8Array, field: string, body: (r: Reader) => T): T {
   const r = new Reader(bytes);
