@@ -5,7 +5,8 @@
  * - (a) bulk transfer: 256 MiB in 64 KiB writes, client → server, both ends of one implementation (MB/s);
  * - (b) sequential full TLS 1.3 handshakes (X25519, ECDSA P-256) per second; mixed pairs for information;
  * - (c) the same handshakes from 32 concurrent clients;
- * - (d) resumed handshakes (pending until this library resumes TLS 1.3 sessions);
+ * - (d) resumed handshakes (psk_dhe_ke with a session cache; reported as pending when a second connection
+ *   does not resume); Deno's client keeps no session between calls, so its figure is full handshakes;
  * - (e) memory per idle established connection (1,000 connections, both ends in this process).
  *
  * Prints a table with the ratios this/native and writes it as JSON to `bench/results/compare.json` (or to
@@ -58,12 +59,14 @@ const QUICK: Settings = {
   idleConnections: 100,
 };
 
-/** One row of the result table. */
+/** One row of the result table; a side is null when it was not measured. */
 export interface Metric {
   readonly unit: string;
+  /** This library's figure. */
   readonly this: number | null;
+  /** Deno's native TLS figure. */
   readonly native: number | null;
-  /** this / native (for memory: native / this is not used; lower is better and the ratio is still this/native). */
+  /** this / native; higher is better for rates, lower for memory. */
   readonly ratio: number | null;
   readonly target?: string;
   readonly note?: string;
@@ -172,7 +175,8 @@ const X25519: ConnectOptions = { groups: ["X25519"] };
 const WARMUP_HANDSHAKES = 10;
 
 /**
- * Full handshakes per second: `concurrency` clients connect in turn until `count` handshakes are done. Each
+ * Handshakes per second (full ones, unless `options` give this library's client a session cache):
+ * `concurrency` clients connect in turn until `count` handshakes are done. Each
  * client completes its handshake, then reads until the server (which closes once its side is complete)
  * has closed, so every counted handshake is complete at both ends.
  */

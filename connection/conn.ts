@@ -15,8 +15,9 @@ import type { ByteTransport } from "./transport.ts";
 const WRITE_WINDOW = 16 * 16384;
 /**
  * Bytes that writes may leave queued (being sealed, or sealed and waiting for the transport) before a write
- * waits for the transport: the next write's seals then overlap the previous write's, and its transport
- * write, while memory per connection stays bounded.
+ * waits for the transport. Below it a write returns once its records are queued, as a socket write returns
+ * once the kernel has the bytes: a transport that buffers nothing (a bare `TransformStream` pair) does not
+ * block a writer whose peer reads later, and memory per connection stays bounded.
  */
 const WRITE_BEHIND = 512 * 1024;
 const UNKNOWN_ADDR: Deno.NetAddr = { transport: "tcp", hostname: "0.0.0.0", port: 0 };
