@@ -32,7 +32,9 @@ export async function fitToPlatform(
     const missing = groups.find((g) => !available.includes(g));
     if (missing) {
       throw new TlsError(
-        `group ${missing} is not available on this platform's WebCrypto (it has ${available.join(", ") || "none"})`,
+        `group ${missing} is not available on this platform's WebCrypto (it has ${
+          available.join(", ") || "none"
+        })`,
       );
     }
   }

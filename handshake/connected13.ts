@@ -7,7 +7,13 @@
 import { HandshakeType, KeyUpdateRequest, nameOf, type Tls13Suite } from "./constants.ts";
 import type { HandshakeIo, HandshakeState } from "./context.ts";
 import { nextTrafficSecret, ticketPsk } from "./key_schedule.ts";
-import { decodeKeyUpdate, decodeNewSessionTicket, encodeHandshake, encodeKeyUpdate, type HandshakeMessage } from "./messages.ts";
+import {
+  decodeKeyUpdate,
+  decodeNewSessionTicket,
+  encodeHandshake,
+  encodeKeyUpdate,
+  type HandshakeMessage,
+} from "./messages.ts";
 import { abort } from "./checks.ts";
 import type { TicketHandler } from "./session.ts";
 
@@ -77,7 +83,10 @@ export class Connected implements HandshakeState {
   async #keyUpdate(m: HandshakeMessage, io: HandshakeIo): Promise<void> {
     const update = decodeKeyUpdate(m.body);
     if (++this.#keyUpdatesInARow > MAX_KEY_UPDATES_IN_A_ROW) {
-      abort("unexpected_message", `more than ${MAX_KEY_UPDATES_IN_A_ROW} KeyUpdates without application data`);
+      abort(
+        "unexpected_message",
+        `more than ${MAX_KEY_UPDATES_IN_A_ROW} KeyUpdates without application data`,
+      );
     }
     this.#readSecret = await nextTrafficSecret(io.crypto, this.suite, this.#readSecret);
     await io.setReadSecret(this.suite, this.#readSecret);
@@ -87,7 +96,9 @@ export class Connected implements HandshakeState {
   /** Sends a KeyUpdate and switches this side's write key (RFC 8446 §4.6.3). */
   async updateWriteKey(io: HandshakeIo, requestPeerUpdate: boolean): Promise<void> {
     const next = await nextTrafficSecret(io.crypto, this.suite, this.#writeSecret);
-    const request = requestPeerUpdate ? KeyUpdateRequest.update_requested : KeyUpdateRequest.update_not_requested;
+    const request = requestPeerUpdate
+      ? KeyUpdateRequest.update_requested
+      : KeyUpdateRequest.update_not_requested;
     this.#writeSecret = next;
     const message = encodeHandshake(HandshakeType.key_update, encodeKeyUpdate({ requestUpdate: request }));
     await io.setWriteSecret(this.suite, next, message);

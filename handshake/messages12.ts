@@ -77,7 +77,6 @@ export const ClientCertificateType = { rsa_sign: 1, ecdsa_sign: 64 } as const;
 /** ECCurveType named_curve (RFC 8422 §5.4); explicit curves are deprecated and not parsed. */
 export const NAMED_CURVE = 3;
 
-
 function decodeAll<T>(bytes: Uint8Array, field: string, body: (r: Reader) => T): T {
   const r = new Reader(bytes);
   const value = body(r);

@@ -106,7 +106,10 @@ Deno.test("RFC 8446 §4.4.4: a server Finished altered by one bit fails with dec
   const flight = hex("Record_ServerHandshakeMessages");
   flight[flight.length - 20] ^= 1;
   await engine.receive(hex("Record_ServerHello"));
-  await assert.rejects(engine.receive(flight), (e) => e instanceof TlsAlertError && e.alert === "bad_record_mac");
+  await assert.rejects(
+    engine.receive(flight),
+    (e) => e instanceof TlsAlertError && e.alert === "bad_record_mac",
+  );
   // The alert goes out under the client's handshake key, and the engine stays failed with the same error.
   const out = await drain(engine);
   assert.equal(out[0], 23, "an encrypted alert record");
@@ -118,7 +121,10 @@ Deno.test("RFC 8446 §4.1.3: a ServerHello choosing a suite that was not offered
   const sh = hex("Record_ServerHello");
   // cipher_suite sits after header(5) + type/len(4) + version(2) + random(32) + session id length(1).
   sh[5 + 4 + 2 + 32 + 1 + 1] = 0x05; // 0x1305 was not offered
-  await assert.rejects(engine.receive(sh), (e) => e instanceof TlsAlertError && e.alert === "illegal_parameter");
+  await assert.rejects(
+    engine.receive(sh),
+    (e) => e instanceof TlsAlertError && e.alert === "illegal_parameter",
+  );
   const alert = await drain(engine);
   assert.deepEqual(alert, fromHex("1503030002022f"), "plaintext fatal illegal_parameter alert");
 });
@@ -130,5 +136,8 @@ Deno.test("RFC 8446 §5.1: a handshake message may not share a record with a key
   const sh = hex("Record_ServerHello");
   const body = concat(sh.subarray(5), new Uint8Array([8]));
   const record = concat(new Uint8Array([22, 3, 3, body.length >> 8, body.length & 0xff]), body);
-  await assert.rejects(engine.receive(record), (e) => e instanceof TlsAlertError && e.alert === "unexpected_message");
+  await assert.rejects(
+    engine.receive(record),
+    (e) => e instanceof TlsAlertError && e.alert === "unexpected_message",
+  );
 });
