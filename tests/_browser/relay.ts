@@ -1,5 +1,5 @@
 /**
- * The browser test's servers, all on 127.0.0.1: a TLS server (`Deno.listenTls` for now) answering one small
+ * The browser test's servers, all on 127.0.0.1: a TLS server (this library's `listenTls`) answering one small
  * HTTP page per connection, and a `Deno.serve` HTTP server that serves the test page, its bundled script,
  * its configuration, and a WebSocket-to-TCP relay to the TLS server (`examples/websocket_relay.ts`).
  *
@@ -7,18 +7,19 @@
  */
 
 import { relayWebSocket } from "../../examples/websocket_relay.ts";
+import { listenTls, type TlsConn, type TlsListener } from "../../mod.ts";
 
-/** A `Deno.listenTls` server that answers every request with `body` and closes (with close_notify). */
+/** This library's TLS server, answering every request with `body` and closing (with close_notify). */
 export class TlsHttpServer implements AsyncDisposable {
   readonly port: number;
   /** The request lines received, in order. */
   readonly requests: string[] = [];
-  readonly #listener: Deno.TlsListener;
+  readonly #listener: TlsListener;
   readonly #tasks = new Set<Promise<void>>();
   readonly #loop: Promise<void>;
 
   constructor(cert: string, key: string, body: string) {
-    const listener = Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert, key });
+    const listener = listenTls({ hostname: "127.0.0.1", port: 0, cert, key });
     this.#listener = listener;
     this.port = listener.addr.port;
     this.#loop = (async () => {
@@ -29,7 +30,7 @@ export class TlsHttpServer implements AsyncDisposable {
     })().catch(() => {});
   }
 
-  async #answer(conn: Deno.TlsConn, body: string): Promise<void> {
+  async #answer(conn: TlsConn, body: string): Promise<void> {
     try {
       let head = "";
       const buf = new Uint8Array(4096);
