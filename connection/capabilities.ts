@@ -1,6 +1,6 @@
 /**
- * Fits the suites and groups of the options to what the platform's WebCrypto can do (Chromium lacks
- * ChaCha20-Poly1305 and ML-KEM in some versions, for instance): by default whatever is missing is left out;
+ * Fits the suites and groups of the options to what the platform's WebCrypto can do (older Chromium releases
+ * lack ChaCha20-Poly1305 and ML-KEM, for instance): by default whatever is missing is left out;
  * named explicitly, a missing one is a clear `TlsError`.
  *
  * @module
