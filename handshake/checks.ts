@@ -7,6 +7,7 @@
 import { TlsAlertError } from "../errors.ts";
 import { ExtensionType, nameOf } from "./constants.ts";
 import type { Extension } from "./messages.ts";
+import { decodeEcPointFormats, EC_POINT_FORMAT_UNCOMPRESSED } from "./extensions12.ts";
 
 /**
  * Most certificates accepted in a peer's chain. Real chains have 2 to 4 (x509/verify.ts builds paths of at
@@ -52,4 +53,11 @@ export function checkExtensions(
 /** The extension of type `type`, if present. */
 export function findExtension(extensions: readonly Extension[], type: number): Uint8Array | undefined {
   return extensions.find((e) => e.type === type)?.data;
+}
+
+/** RFC 8422 §5.1.2: an ec_point_formats extension, when present, must list the uncompressed format. */
+export function checkEcPointFormats(data: Uint8Array | undefined, where: string): void {
+  if (data !== undefined && !decodeEcPointFormats(data).includes(EC_POINT_FORMAT_UNCOMPRESSED)) {
+    abort("illegal_parameter", `${where} ec_point_formats lacks the uncompressed format (RFC 8422 §5.1.2)`);
+  }
 }

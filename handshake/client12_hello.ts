@@ -8,7 +8,7 @@
  */
 
 import { equal } from "../bytes.ts";
-import { abort, checkExtensions, findExtension } from "./checks.ts";
+import { abort, checkEcPointFormats, checkExtensions, findExtension } from "./checks.ts";
 import type { ClientHelloState } from "./client13_hello.ts";
 import type { ClientConfig } from "./client_config.ts";
 import {
@@ -31,10 +31,8 @@ import {
   encodeSupportedGroups,
 } from "./extensions.ts";
 import {
-  decodeEcPointFormats,
   decodeExtendedMasterSecret,
   decodeRenegotiationInfo,
-  EC_POINT_FORMAT_UNCOMPRESSED,
   encodeEcPointFormats,
   encodeExtendedMasterSecret,
   encodeRenegotiationInfo,
@@ -227,15 +225,7 @@ export async function continueAsTls12Client(
       "the server does not support the extended master secret (RFC 7627), which this client requires; TLS 1.2 without it is open to the triple handshake attack",
     );
   }
-  const pointFormats = ext(ExtensionType.ec_point_formats);
-  if (
-    pointFormats !== undefined && !decodeEcPointFormats(pointFormats).includes(EC_POINT_FORMAT_UNCOMPRESSED)
-  ) {
-    abort(
-      "illegal_parameter",
-      "ServerHello ec_point_formats lacks the uncompressed format (RFC 8422 §5.1.2)",
-    );
-  }
+  checkEcPointFormats(ext(ExtensionType.ec_point_formats), "ServerHello");
   const sni = ext(ExtensionType.server_name);
   if (sni !== undefined && sni.length !== 0) {
     abort("decode_error", "ServerHello server_name is not empty (RFC 6066 §3)");

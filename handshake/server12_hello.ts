@@ -10,7 +10,7 @@
 
 import type { GroupName, KeyExchange } from "../crypto/provider.ts";
 import type { CertifiedKey } from "./certified_key.ts";
-import { abort, findExtension } from "./checks.ts";
+import { abort, checkEcPointFormats, findExtension } from "./checks.ts";
 import {
   DOWNGRADE_TLS12,
   ExtensionType,
@@ -32,10 +32,8 @@ import {
   encodeAlpn,
 } from "./extensions.ts";
 import {
-  decodeEcPointFormats,
   decodeExtendedMasterSecret,
   decodeRenegotiationInfo,
-  EC_POINT_FORMAT_UNCOMPRESSED,
   encodeEcPointFormats,
   encodeExtendedMasterSecret,
   encodeRenegotiationInfo,
@@ -137,14 +135,7 @@ function readClientHello12(hello: ClientHello, config12: Tls12ServerConfig): Cli
     );
   }
   const pointFormats = ext(ExtensionType.ec_point_formats);
-  if (
-    pointFormats !== undefined && !decodeEcPointFormats(pointFormats).includes(EC_POINT_FORMAT_UNCOMPRESSED)
-  ) {
-    abort(
-      "illegal_parameter",
-      "ClientHello ec_point_formats lacks the uncompressed format (RFC 8422 §5.1.2)",
-    );
-  }
+  checkEcPointFormats(pointFormats, "ClientHello");
   const sigAlgs = ext(ExtensionType.signature_algorithms);
   const groups = ext(ExtensionType.supported_groups);
   const sni = ext(ExtensionType.server_name);

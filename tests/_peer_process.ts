@@ -312,3 +312,44 @@ export async function waitForPort(peer: PeerProcess, timeoutMs = 10_000): Promis
     await sleep(20);
   }
 }
+
+/** What a command-line client printed, and how it ended. */
+export interface ToolResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command line under `timeout` (30 s) with unbuffered stdout, feeding `input` on stdin and keeping
+ * stdin open until the program exits (clients exit when the server closes). `/usr/bin/python3`-style
+ * absolute paths must exist; other binaries must be on PATH.
+ */
+export async function runTool(binary: string, args: string[], input = ""): Promise<ToolResult> {
+  if (binary.startsWith("/")) {
+    const info = await Deno.stat(binary).catch(() => undefined);
+    if (!info?.isFile) throw new Error(`${binary} is missing; a missing peer is a test failure`);
+  } else {
+    await requireBinary(binary, `install ${binary}`);
+  }
+  await requireBinary("stdbuf", "apt-get install -y coreutils");
+  // Unbuffered stdout (stdbuf -o0): s_client prints each session ticket through stdio and echoed data with
+  // write(2); with a buffer, a large ticket's dump would be cut by the echoed line.
+  const child = new Deno.Command("timeout", {
+    args: ["--kill-after=5", "30", "stdbuf", "-o0", binary, ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(input)).catch(() => {});
+  const output = await child.output();
+  await writer.close().catch(() => {});
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+/** A tool's output for an assertion message. */
+export function describeTool(r: ToolResult): string {
+  return `exit ${r.code}\n--- stdout ---\n${r.stdout.slice(-4000)}\n--- stderr ---\n${r.stderr.slice(-4000)}`;
+}

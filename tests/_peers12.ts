@@ -77,63 +77,38 @@ export function certArgs(cert: CertAndKey): string[] {
   return ["-cert", cert.certPath, "-key", cert.keyPath];
 }
 
-/** What a command-line client printed, and how it ended. */
-export interface ToolResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export { describeTool, runTool, type ToolResult } from "./_peer_process.ts";
+
+const clientCerts = new Map<string, Promise<CertAndKey>>();
 
 /**
- * Runs a command line under `timeout` (30 s) with unbuffered stdout, feeding `input` on stdin and keeping
- * stdin open until the program exits (clients exit when the server closes). `/usr/bin/python3`-style
- * absolute paths must exist; other binaries must be on PATH.
+ * A client certificate (EKU clientAuth, subject "CN=`name`") issued by the test root, as files; made once per
+ * name and process.
  */
-export async function runTool(binary: string, args: string[], input = ""): Promise<ToolResult> {
-  if (binary.startsWith("/")) {
-    const info = await Deno.stat(binary).catch(() => undefined);
-    if (!info?.isFile) throw new Error(`${binary} is missing; a missing peer is a test failure`);
-  } else {
-    await requireBinary(binary, `install ${binary}`);
+export function clientCertificateFiles(name: string): Promise<CertAndKey> {
+  let made = clientCerts.get(name);
+  if (!made) {
+    made = (async () => {
+      const pki = await testPki();
+      const cert = await generateCertificate({
+        subject: `CN=${name}`,
+        subjectAltNames: [],
+        issuer: pki.root,
+        extKeyUsage: ["clientAuth"],
+      });
+      const base = `${pki.dir}/${name.replaceAll(" ", "-")}`;
+      await Deno.writeTextFile(`${base}.pem`, cert.cert);
+      await Deno.writeTextFile(`${base}.key`, cert.key);
+      return { cert: cert.cert, key: cert.key, certPath: `${base}.pem`, keyPath: `${base}.key` };
+    })();
+    clientCerts.set(name, made);
   }
-  const child = new Deno.Command("timeout", {
-    args: ["--kill-after=5", "30", "stdbuf", "-o0", binary, ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(input)).catch(() => {});
-  const output = await child.output();
-  await writer.close().catch(() => {});
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+  return made;
 }
 
-/** A tool's output for an assertion message. */
-export function describeTool(r: ToolResult): string {
-  return `exit ${r.code}\n--- stdout ---\n${r.stdout.slice(-4000)}\n--- stderr ---\n${r.stderr.slice(-4000)}`;
-}
-
-let clientCert: Promise<CertAndKey> | undefined;
-
-/** A client certificate (EKU clientAuth, "CN=tls12 client") issued by the test root, as files. */
+/** The TLS 1.2 tests' client certificate, "CN=tls12 client". */
 export function tls12ClientCertificate(): Promise<CertAndKey> {
-  clientCert ??= (async () => {
-    const pki = await testPki();
-    const made = await generateCertificate({
-      subject: "CN=tls12 client",
-      subjectAltNames: [],
-      issuer: pki.root,
-      extKeyUsage: ["clientAuth"],
-    });
-    const certPath = `${pki.dir}/tls12-client.pem`;
-    const keyPath = `${pki.dir}/tls12-client.key`;
-    await Deno.writeTextFile(certPath, made.cert);
-    await Deno.writeTextFile(keyPath, made.key);
-    return { cert: made.cert, key: made.key, certPath, keyPath };
-  })();
-  return clientCert;
+  return clientCertificateFiles("tls12 client");
 }
 
 // ---------------------------------------------------------------------------------------------------------

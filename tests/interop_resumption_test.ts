@@ -11,39 +11,11 @@
  */
 import assert from "node:assert/strict";
 import { connectTls, MemorySessionCache, type TlsConn } from "../mod.ts";
-import { generateCertificate } from "../x509/generate.ts";
-import { PeerProcess, requireBinary } from "./_peer_process.ts";
+import { describeTool as describe, PeerProcess, runTool as run, type ToolResult } from "./_peer_process.ts";
+import { clientCertificateFiles } from "./_peers12.ts";
 import { startDenoServer, startGnutlsServer } from "./_peers.ts";
-import { type CertAndKey, type TestPki, testPki } from "./_pki.ts";
+import { type TestPki, testPki } from "./_pki.ts";
 import { type LineServer, startLineServer } from "./_server.ts";
-
-interface ToolResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a client command (30 s at most) with `input` on stdin, stdout unbuffered (`stdbuf -o0`). */
-async function run(binary: string, args: string[], input = ""): Promise<ToolResult> {
-  await requireBinary(binary, `install ${binary}`);
-  await requireBinary("stdbuf", "apt-get install -y coreutils");
-  const child = new Deno.Command("timeout", {
-    args: ["--kill-after=5", "30", "stdbuf", "-o0", binary, ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(input)).catch(() => {});
-  const output = await child.output();
-  await writer.close().catch(() => {});
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
-}
-
-function describe(r: ToolResult): string {
-  return `exit ${r.code}\n--- stdout ---\n${r.stdout.slice(-3000)}\n--- stderr ---\n${r.stderr.slice(-3000)}`;
-}
 
 function lineServer(pki: TestPki, extra: Parameters<typeof startLineServer>[0] | object = {}): LineServer {
   const leaf = pki.leaves["ECDSA P-256"];
@@ -112,7 +84,7 @@ Deno.test("interop server ← openssl s_client -sess_out/-sess_in: Reused, TLSv1
 
 Deno.test("interop server ← openssl s_client -cert/-key: a mutual TLS session resumes with the client's certificate", async () => {
   const pki = await testPki();
-  const client = await clientCertificate(pki);
+  const client = await clientCertificateFiles("resumption client");
   await using server = lineServer(pki, { clientAuth: "require", clientCaCerts: [pki.root.cert] });
   const [, second] = await sClientTwice(server.port, pki, ["-cert", client.certPath, "-key", client.keyPath]);
   assert.match(second.stdout, /^Reused, TLSv1\.3/m, describe(second));
@@ -262,23 +234,3 @@ Deno.test("interop client → Deno.listenTls (rustls): the second connection res
 });
 
 // ---------------------------------------------------------------------------------------------------------
-
-let clientCert: Promise<CertAndKey> | undefined;
-
-/** A client certificate (clientAuth EKU) issued by the test root, as files. */
-function clientCertificate(pki: TestPki): Promise<CertAndKey> {
-  clientCert ??= (async () => {
-    const made = await generateCertificate({
-      subject: "CN=resumption client",
-      subjectAltNames: [],
-      issuer: pki.root,
-      extKeyUsage: ["clientAuth"],
-    });
-    const certPath = `${pki.dir}/resumption-client.pem`;
-    const keyPath = `${pki.dir}/resumption-client.key`;
-    await Deno.writeTextFile(certPath, made.cert);
-    await Deno.writeTextFile(keyPath, made.key);
-    return { cert: made.cert, key: made.key, certPath, keyPath };
-  })();
-  return clientCert;
-}

@@ -12,7 +12,7 @@ import type { CipherSuiteName, GroupName, TlsHandshakeInfo } from "../mod.ts";
 import { CertificateVerificationError, TlsAlertError } from "../mod.ts";
 import { generateCertificate } from "../x509/generate.ts";
 import { CERT_TYPES, type CertAndKey, type TestPki, testPki } from "./_pki.ts";
-import { requireBinary } from "./_peer_process.ts";
+import { describeTool as describe, runTool as runClient } from "./_peer_process.ts";
 import { gnutlsPriority, type Suite } from "./_peers.ts";
 import { assertBytesEqual, randomPayload, writeAll } from "./_payload.ts";
 import { type LineServer, startHttpServer, startLineServer } from "./_server.ts";
@@ -52,46 +52,6 @@ function clientCertificates(): Promise<ClientCerts> {
     return { trusted: await write("client", pki.root), untrusted: await write("untrusted", pki.otherRoot) };
   })();
   return clientCerts;
-}
-
-interface ToolResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs a client command line (under `timeout`, 30 s), feeding `input` on stdin and keeping stdin open until
- * the client exits — it exits when the server closes the connection.
- */
-async function runClient(binary: string, args: string[], input = ""): Promise<ToolResult> {
-  if (binary.startsWith("/")) {
-    // An absolute path (Debian's python3, not a pyenv shim): it must exist.
-    const info = await Deno.stat(binary).catch(() => undefined);
-    if (!info?.isFile) {
-      throw new Error(`the interop client ${binary} is missing; a missing peer is a test failure`);
-    }
-  } else {
-    await requireBinary(binary, `install ${binary}`);
-  }
-  const child = new Deno.Command("timeout", {
-    // Unbuffered stdout (stdbuf -o0): s_client prints each session ticket through stdio and echoed data with
-    // write(2); with a buffer, a large ticket's dump would be cut by the echoed line.
-    args: ["--kill-after=5", "30", "stdbuf", "-o0", binary, ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(input)).catch(() => {});
-  const output = await child.output();
-  await writer.close().catch(() => {});
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-}
-
-function describe(r: ToolResult): string {
-  return `exit ${r.code}\n--- stdout ---\n${r.stdout.slice(-4000)}\n--- stderr ---\n${r.stderr.slice(-4000)}`;
 }
 
 function assertServed(server: LineServer, expected: Partial<TlsHandshakeInfo>): TlsHandshakeInfo {
