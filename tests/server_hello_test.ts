@@ -1,134 +1,23 @@
 /**
- * The server's ClientHello checks (RFC 8446 §4.1.2, §4.2, §9.2) and its HelloRetryRequest handling
- * (§4.1.4, §4.2.2), driven with hand-made ClientHellos through a server engine: each refusal must send the
- * alert the RFC names, in the clear, and leave the engine failed with the same error.
+ * The server's ClientHello checks (RFC 8446 §4.1.2, §4.2, §9.2), driven with hand-made ClientHellos through a
+ * server engine: each refusal must send the alert the RFC names, in the clear, and leave the engine failed
+ * with the same error. HelloRetryRequest: `server_hrr_test.ts`.
  */
 import assert from "node:assert/strict";
 import { concat, equal } from "../bytes.ts";
-import { resolveServerConfig } from "../connection/server.ts";
-import { TlsEngine } from "../connection/engine.ts";
-import { webCrypto } from "../crypto/webcrypto.ts";
-import { AlertDescription, type AlertName, TlsAlertError } from "../errors.ts";
+import type { AlertName } from "../errors.ts";
+import { ExtensionType, HandshakeType, NamedGroup, SignatureScheme } from "../handshake/constants.ts";
+import { decodeKeyShareServer, encodeCookie } from "../handshake/extensions.ts";
+import { decodeServerHello, encodeClientHello, encodeHandshake } from "../handshake/messages.ts";
 import {
-  CipherSuite,
-  ExtensionType,
-  HandshakeType,
-  HELLO_RETRY_REQUEST_RANDOM,
-  NamedGroup,
-  SignatureScheme,
-  TLS13_SIGNATURE_SCHEMES,
-} from "../handshake/constants.ts";
-import {
-  decodeCookie,
-  decodeKeyShareHrr,
-  decodeKeyShareServer,
-  encodeCookie,
-  encodeKeyShareClient,
-  encodeSignatureAlgorithms,
-  encodeSupportedGroups,
-  encodeSupportedVersionsClient,
-  type KeyShareEntry,
-} from "../handshake/extensions.ts";
-import {
-  type ClientHello,
-  decodeServerHello,
-  encodeClientHello,
-  encodeHandshake,
-  type Extension,
-} from "../handshake/messages.ts";
-import { ExpectClientHello } from "../handshake/server13_hello.ts";
-import type { AcceptTlsOptions } from "../connection/server.ts";
-import type { GroupName } from "../crypto/provider.ts";
-import { serverPki } from "./_server.ts";
-
-/** A server engine waiting for a ClientHello. */
-async function serverEngine(options: Partial<AcceptTlsOptions> = {}): Promise<TlsEngine> {
-  const pki = await serverPki();
-  const leaf = pki.leaves["ECDSA P-256"];
-  const config = await resolveServerConfig({ cert: leaf.cert, key: leaf.key, ...options });
-  const engine = new TlsEngine({
-    crypto: config.crypto,
-    begin: () => Promise.resolve(new ExpectClientHello(config)),
-  });
-  await engine.start();
-  return engine;
-}
-
-async function share(group: GroupName): Promise<KeyShareEntry> {
-  const exchange = await webCrypto.startKeyExchange(group);
-  return { group: NamedGroup[group], keyExchange: exchange.publicKey };
-}
-
-interface HelloParts {
-  versions?: number[] | null;
-  groups?: number[] | null;
-  shares?: KeyShareEntry[] | null;
-  sigAlgs?: number[] | null;
-  extra?: Extension[];
-  suites?: number[];
-  compression?: number[];
-  random?: Uint8Array;
-  sessionId?: Uint8Array;
-}
-
-/** A ClientHello with the extensions a TLS 1.3 client sends; `null` leaves one out. */
-function clientHello(parts: HelloParts): ClientHello {
-  const extensions: Extension[] = [];
-  if (parts.versions !== null) {
-    extensions.push({
-      type: ExtensionType.supported_versions,
-      data: encodeSupportedVersionsClient(parts.versions ?? [0x0304]),
-    });
-  }
-  if (parts.groups !== null) {
-    extensions.push({
-      type: ExtensionType.supported_groups,
-      data: encodeSupportedGroups(parts.groups ?? [NamedGroup.X25519, NamedGroup["P-256"]]),
-    });
-  }
-  if (parts.shares !== null) {
-    extensions.push({ type: ExtensionType.key_share, data: encodeKeyShareClient(parts.shares ?? []) });
-  }
-  if (parts.sigAlgs !== null) {
-    extensions.push({
-      type: ExtensionType.signature_algorithms,
-      data: encodeSignatureAlgorithms(parts.sigAlgs ?? TLS13_SIGNATURE_SCHEMES),
-    });
-  }
-  extensions.push(...(parts.extra ?? []));
-  return {
-    legacyVersion: 0x0303,
-    random: parts.random ?? webCrypto.randomBytes(32),
-    legacySessionId: parts.sessionId ?? new Uint8Array(0),
-    cipherSuites: parts.suites ?? [CipherSuite.TLS_AES_128_GCM_SHA256],
-    legacyCompressionMethods: new Uint8Array(parts.compression ?? [0]),
-    extensions,
-  };
-}
-
-/** The record carrying `hello` (raw extension blocks allowed, for duplicates). */
-function helloRecord(hello: ClientHello | Uint8Array): Uint8Array {
-  const body = hello instanceof Uint8Array ? hello : encodeClientHello(hello);
-  const message = encodeHandshake(HandshakeType.client_hello, body);
-  return concat(new Uint8Array([22, 3, 1, message.length >> 8, message.length & 0xff]), message);
-}
-
-async function output(engine: TlsEngine): Promise<Uint8Array> {
-  return concat(...(await Promise.all(engine.takeOutput())));
-}
-
-/** Feeds `record` and expects the engine to refuse it with `alert`, sent in the clear. */
-async function assertRefused(engine: TlsEngine, record: Uint8Array, alert: AlertName): Promise<void> {
-  await assert.rejects(engine.receive(record), (e) => {
-    assert.ok(e instanceof TlsAlertError, String(e));
-    assert.equal(e.alert, alert, e.message);
-    assert.equal(e.source, "local");
-    return true;
-  });
-  const out = await output(engine);
-  assert.deepEqual([...out.subarray(out.length - 7)], [21, 3, 3, 0, 2, 2, AlertDescription[alert]]);
-  await assert.rejects(engine.receive(new Uint8Array(1)), (e) => e === engine.error);
-}
+  assertRefused,
+  clientHello,
+  type HelloParts,
+  helloRecord,
+  output,
+  serverEngine,
+  share,
+} from "./_hello.ts";
 
 const cases: [string, () => Promise<HelloParts>, AlertName][] = [
   [
@@ -279,94 +168,4 @@ Deno.test("server ClientHello: RFC 8446 §D.4 a legacy_session_id is echoed and 
     if (sessionId.length > 0) assert.deepEqual([...next], [20, 3, 3, 0, 1, 1]);
     else assert.equal(next[0], 23, "no ChangeCipherSpec: protected records follow at once");
   }
-});
-
-// ---------------------------------------------------------------------------------------------------------
-// HelloRetryRequest (RFC 8446 §4.1.4) and its cookie (§4.2.2)
-
-/** Sends a ClientHello with only an X25519 share to a P-256-only server; returns the HRR's cookie. */
-async function helloRetry(): Promise<{ engine: TlsEngine; first: ClientHello; cookie: Uint8Array }> {
-  const engine = await serverEngine({ groups: ["P-256"] });
-  const first = clientHello({ shares: [await share("X25519")] });
-  await engine.receive(helloRecord(first));
-  const out = await output(engine);
-  const hrr = decodeServerHello(out.subarray(9));
-  assert.ok(equal(hrr.random, HELLO_RETRY_REQUEST_RANDOM), "a HelloRetryRequest");
-  const find = (type: number) => hrr.extensions.find((e) => e.type === type)!.data;
-  assert.equal(decodeKeyShareHrr(find(ExtensionType.key_share)), NamedGroup["P-256"]);
-  return { engine, first, cookie: decodeCookie(find(ExtensionType.cookie)) };
-}
-
-/** The second ClientHello: the first with key_share replaced and the cookie added, then `change` applied. */
-async function secondHello(
-  first: ClientHello,
-  cookie: Uint8Array | undefined,
-  change: (h: ClientHello) => ClientHello = (h) => h,
-  group: GroupName = "P-256",
-): Promise<ClientHello> {
-  const newShare = { type: ExtensionType.key_share, data: encodeKeyShareClient([await share(group)]) };
-  const extensions = first.extensions.map((e) => e.type === ExtensionType.key_share ? newShare : e);
-  if (cookie) extensions.push({ type: ExtensionType.cookie, data: encodeCookie(cookie) });
-  return change({ ...first, extensions });
-}
-
-Deno.test("server HRR: RFC 8446 §4.1.4 a proper second ClientHello gets the ServerHello", async () => {
-  const { engine, first, cookie } = await helloRetry();
-  await engine.receive(helloRecord(await secondHello(first, cookie)));
-  const out = await output(engine);
-  const sh = decodeServerHello(out.subarray(9, 5 + ((out[3] << 8) | out[4])));
-  assert.ok(!equal(sh.random, HELLO_RETRY_REQUEST_RANDOM));
-  const entry = decodeKeyShareServer(sh.extensions.find((e) => e.type === ExtensionType.key_share)!.data);
-  assert.equal(entry.group, NamedGroup["P-256"]);
-});
-
-const retryCases: [string, (first: ClientHello, cookie: Uint8Array) => Promise<ClientHello>, AlertName][] = [
-  ["without the cookie is missing_extension", (f) => secondHello(f, undefined), "missing_extension"],
-  ["with an altered cookie is illegal_parameter", (f, c) => {
-    const bad = c.slice();
-    bad[5] ^= 1;
-    return secondHello(f, bad);
-  }, "illegal_parameter"],
-  [
-    "with a share still for the wrong group is illegal_parameter (no second HRR)",
-    (f, c) => secondHello(f, c, undefined, "X25519"),
-    "illegal_parameter",
-  ],
-  [
-    "with another random is illegal_parameter",
-    (f, c) => secondHello(f, c, (h) => ({ ...h, random: webCrypto.randomBytes(32) })),
-    "illegal_parameter",
-  ],
-  [
-    "with other cipher suites is illegal_parameter",
-    (f, c) => secondHello(f, c, (h) => ({ ...h, cipherSuites: [CipherSuite.TLS_AES_256_GCM_SHA384] })),
-    "illegal_parameter",
-  ],
-  [
-    "with early_data is illegal_parameter",
-    (f, c) =>
-      secondHello(
-        f,
-        c,
-        (h) => ({
-          ...h,
-          extensions: [...h.extensions, { type: ExtensionType.early_data, data: new Uint8Array(0) }],
-        }),
-      ),
-    "illegal_parameter",
-  ],
-];
-
-for (const [name, make, alert] of retryCases) {
-  Deno.test(`server HRR: RFC 8446 §4.1.2 a second ClientHello ${name}`, async () => {
-    const { engine, first, cookie } = await helloRetry();
-    await assertRefused(engine, helloRecord(await make(first, cookie)), alert);
-  });
-}
-
-Deno.test("server HRR: RFC 8446 §4.2.2 a cookie is bound to its handshake's ClientHello.random", async () => {
-  const a = await helloRetry();
-  const b = await helloRetry();
-  // b's cookie in a's second ClientHello: a different random went into its MAC.
-  await assertRefused(a.engine, helloRecord(await secondHello(a.first, b.cookie)), "illegal_parameter");
 });

@@ -1,0 +1,112 @@
+/**
+ * The server's HelloRetryRequest (RFC 8446 §4.1.4) and its optional cookie (§4.2.2): the second ClientHello
+ * must be the first with only the permitted changes, and echo the cookie exactly when one was sent.
+ */
+import assert from "node:assert/strict";
+import { equal } from "../bytes.ts";
+import { webCrypto } from "../crypto/webcrypto.ts";
+import type { AlertName } from "../errors.ts";
+import {
+  CipherSuite,
+  ExtensionType,
+  HELLO_RETRY_REQUEST_RANDOM,
+  NamedGroup,
+} from "../handshake/constants.ts";
+import {
+  decodeCookie,
+  decodeKeyShareHrr,
+  decodeKeyShareServer,
+  encodeCookie,
+  encodeKeyShareClient,
+} from "../handshake/extensions.ts";
+import { type ClientHello, decodeServerHello } from "../handshake/messages.ts";
+import type { TlsEngine } from "../connection/engine.ts";
+import type { GroupName } from "../crypto/provider.ts";
+import { assertRefused, clientHello, helloRecord, output, serverEngine, share } from "./_hello.ts";
+
+/** Sends a ClientHello with only an X25519 share to a P-256-only server; returns the HRR's cookie. */
+async function helloRetry(): Promise<{ engine: TlsEngine; first: ClientHello; cookie: Uint8Array }> {
+  const engine = await serverEngine({ groups: ["P-256"] });
+  const first = clientHello({ shares: [await share("X25519")] });
+  await engine.receive(helloRecord(first));
+  const out = await output(engine);
+  const hrr = decodeServerHello(out.subarray(9));
+  assert.ok(equal(hrr.random, HELLO_RETRY_REQUEST_RANDOM), "a HelloRetryRequest");
+  const find = (type: number) => hrr.extensions.find((e) => e.type === type)!.data;
+  assert.equal(decodeKeyShareHrr(find(ExtensionType.key_share)), NamedGroup["P-256"]);
+  return { engine, first, cookie: decodeCookie(find(ExtensionType.cookie)) };
+}
+
+/** The second ClientHello: the first with key_share replaced and the cookie added, then `change` applied. */
+async function secondHello(
+  first: ClientHello,
+  cookie: Uint8Array | undefined,
+  change: (h: ClientHello) => ClientHello = (h) => h,
+  group: GroupName = "P-256",
+): Promise<ClientHello> {
+  const newShare = { type: ExtensionType.key_share, data: encodeKeyShareClient([await share(group)]) };
+  const extensions = first.extensions.map((e) => e.type === ExtensionType.key_share ? newShare : e);
+  if (cookie) extensions.push({ type: ExtensionType.cookie, data: encodeCookie(cookie) });
+  return change({ ...first, extensions });
+}
+
+Deno.test("server HRR: RFC 8446 §4.1.4 a proper second ClientHello gets the ServerHello", async () => {
+  const { engine, first, cookie } = await helloRetry();
+  await engine.receive(helloRecord(await secondHello(first, cookie)));
+  const out = await output(engine);
+  const sh = decodeServerHello(out.subarray(9, 5 + ((out[3] << 8) | out[4])));
+  assert.ok(!equal(sh.random, HELLO_RETRY_REQUEST_RANDOM));
+  const entry = decodeKeyShareServer(sh.extensions.find((e) => e.type === ExtensionType.key_share)!.data);
+  assert.equal(entry.group, NamedGroup["P-256"]);
+});
+
+const retryCases: [string, (first: ClientHello, cookie: Uint8Array) => Promise<ClientHello>, AlertName][] = [
+  ["without the cookie is missing_extension", (f) => secondHello(f, undefined), "missing_extension"],
+  ["with an altered cookie is illegal_parameter", (f, c) => {
+    const bad = c.slice();
+    bad[5] ^= 1;
+    return secondHello(f, bad);
+  }, "illegal_parameter"],
+  [
+    "with a share still for the wrong group is illegal_parameter (no second HRR)",
+    (f, c) => secondHello(f, c, undefined, "X25519"),
+    "illegal_parameter",
+  ],
+  [
+    "with another random is illegal_parameter",
+    (f, c) => secondHello(f, c, (h) => ({ ...h, random: webCrypto.randomBytes(32) })),
+    "illegal_parameter",
+  ],
+  [
+    "with other cipher suites is illegal_parameter",
+    (f, c) => secondHello(f, c, (h) => ({ ...h, cipherSuites: [CipherSuite.TLS_AES_256_GCM_SHA384] })),
+    "illegal_parameter",
+  ],
+  [
+    "with early_data is illegal_parameter",
+    (f, c) =>
+      secondHello(
+        f,
+        c,
+        (h) => ({
+          ...h,
+          extensions: [...h.extensions, { type: ExtensionType.early_data, data: new Uint8Array(0) }],
+        }),
+      ),
+    "illegal_parameter",
+  ],
+];
+
+for (const [name, make, alert] of retryCases) {
+  Deno.test(`server HRR: RFC 8446 §4.1.2 a second ClientHello ${name}`, async () => {
+    const { engine, first, cookie } = await helloRetry();
+    await assertRefused(engine, helloRecord(await make(first, cookie)), alert);
+  });
+}
+
+Deno.test("server HRR: RFC 8446 §4.2.2 a cookie is bound to its handshake's ClientHello.random", async () => {
+  const a = await helloRetry();
+  const b = await helloRetry();
+  // b's cookie in a's second ClientHello: a different random went into its MAC.
+  await assertRefused(a.engine, helloRecord(await secondHello(a.first, b.cookie)), "illegal_parameter");
+});
