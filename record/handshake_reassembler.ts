@@ -17,9 +17,25 @@ export interface RawHandshakeMessage {
 
 /** Default cap on one handshake message: certificate chains are the largest (64 KiB is generous). */
 export const DEFAULT_MAX_HANDSHAKE_MESSAGE = 65536;
+/** The handshake type of a ClientHello, which has a cap of its own (see {@link MAX_CLIENT_HELLO}). */
+const CLIENT_HELLO = 1;
 /**
- * Most records one handshake message may be spread over: a 64 KiB message fits in 4 full records, and 256
- * still allows fragments of 256 bytes. A peer cannot make us collect a message one byte per record.
+ * Cap on a ClientHello: the longest its syntax allows (RFC 8446 §4.1.2), so that no well-formed one is
+ * refused — real ClientHellos grow with post-quantum key shares, GREASE and padding, and OpenSSL and GnuTLS
+ * accept this much too. legacy_version (2) + random (32) + legacy_session_id<0..32> (1 + 32) +
+ * cipher_suites<2..2^16-2> (2 + 65534) + legacy_compression_methods<1..2^8-1> (1 + 255) +
+ * extensions<8..2^16-1> (2 + 65535).
+ */
+export const MAX_CLIENT_HELLO = 2 + 32 + 1 + 32 + 2 + 65534 + 1 + 255 + 2 + 65535;
+
+/** The default caps: {@link MAX_CLIENT_HELLO} for a ClientHello, {@link DEFAULT_MAX_HANDSHAKE_MESSAGE} else. */
+export function defaultMaxMessage(type: number): number {
+  return type === CLIENT_HELLO ? MAX_CLIENT_HELLO : DEFAULT_MAX_HANDSHAKE_MESSAGE;
+}
+/**
+ * Most records one handshake message may be spread over: a 64 KiB message fits in 4 full records (the
+ * longest ClientHello in 9), and 256 still allows fragments of 256 bytes (512 for the longest ClientHello).
+ * A peer cannot make us collect a message one byte per record, each kept as an object of its own.
  */
 export const MAX_HANDSHAKE_FRAGMENTS = 256;
 
@@ -32,10 +48,11 @@ export class HandshakeReassembler {
   #length = 0;
   /** Records that carried a part of the message now being collected. */
   #fragments = 0;
-  readonly #maxMessage: number;
+  readonly #maxMessage: (type: number) => number;
 
-  constructor(maxMessage = DEFAULT_MAX_HANDSHAKE_MESSAGE) {
-    this.#maxMessage = maxMessage;
+  /** `maxMessage` gives the longest message accepted of each handshake type (default {@link defaultMaxMessage}). */
+  constructor(maxMessage: number | ((type: number) => number) = defaultMaxMessage) {
+    this.#maxMessage = typeof maxMessage === "number" ? () => maxMessage : maxMessage;
   }
 
   /** True when no partial message is held (a key change must happen on a message boundary). */
@@ -81,11 +98,13 @@ export class HandshakeReassembler {
     if (this.#length < 4) return undefined;
     const h = this.#peek(4);
     const length = (h[1] << 16) | (h[2] << 8) | h[3];
-    if (length > this.#maxMessage) {
+    const max = this.#maxMessage(h[0]);
+    if (length > max) {
+      // RFC 8446 §6.2: decode_error for a length out of range — refused on the header, before the body.
       throw new TlsAlertError(
-        "unexpected_message",
+        "decode_error",
         "local",
-        `handshake message of ${length} bytes exceeds the ${this.#maxMessage}-byte limit`,
+        `handshake message of type ${h[0]} and ${length} bytes exceeds the ${max}-byte limit`,
       );
     }
     if (this.#length < 4 + length) return undefined;

@@ -101,11 +101,19 @@ export function clientHello(parts: HelloParts): ClientHello {
   };
 }
 
-/** The record carrying `hello` (raw extension blocks allowed, for duplicates). */
-export function helloRecord(hello: ClientHello | Uint8Array): Uint8Array {
+/**
+ * The records carrying `hello` (raw extension blocks allowed, for duplicates): one record, or as many as it
+ * takes with at most `fragment` bytes each (a ClientHello over 2^14 bytes must span records).
+ */
+export function helloRecord(hello: ClientHello | Uint8Array, fragment = 16384): Uint8Array {
   const body = hello instanceof Uint8Array ? hello : encodeClientHello(hello);
   const message = encodeHandshake(HandshakeType.client_hello, body);
-  return concat(new Uint8Array([22, 3, 1, message.length >> 8, message.length & 0xff]), message);
+  const records: Uint8Array[] = [];
+  for (let offset = 0; offset < message.length; offset += fragment) {
+    const part = message.subarray(offset, offset + fragment);
+    records.push(new Uint8Array([22, 3, 1, part.length >> 8, part.length & 0xff]), part);
+  }
+  return concat(...records);
 }
 
 /** Everything the engine has queued for the transport, as one byte string. */

@@ -5,7 +5,7 @@ import { webCrypto } from "../crypto/webcrypto.ts";
 import { TlsAlertError } from "../errors.ts";
 import { decodeAlert, encodeAlert } from "../record/alert.ts";
 import { ContentType, encodeRecord, MAX_CIPHERTEXT_TLS13, RecordReader } from "../record/framing.ts";
-import { HandshakeReassembler } from "../record/handshake_reassembler.ts";
+import { HandshakeReassembler, MAX_CLIENT_HELLO } from "../record/handshake_reassembler.ts";
 import { recordNonce, Tls13RecordProtection } from "../record/protection13.ts";
 
 const isAlert = (alert: string) => (e: unknown) => e instanceof TlsAlertError && e.alert === alert;
@@ -67,11 +67,40 @@ Deno.test("RFC 8446 §5.1: handshake messages spanning records and sharing a rec
   assert.equal(r.empty, true);
 });
 
-Deno.test("RFC 8446 §5.1: zero-length handshake fragments and over-limit messages are refused", () => {
+Deno.test("RFC 8446 §5.1, §6.2: zero-length handshake fragments are unexpected_message, over-limit messages decode_error", () => {
   const r = new HandshakeReassembler(1000);
   assert.throws(() => r.push(new Uint8Array(0)), isAlert("unexpected_message"));
   r.push(fromHex("0b0003e9"));
-  assert.throws(() => r.next(), isAlert("unexpected_message"));
+  assert.throws(() => r.next(), isAlert("decode_error"));
+});
+
+Deno.test("RFC 8446 §4.1.2: a ClientHello may be as long as its syntax allows (131 396 bytes), across records", () => {
+  assert.equal(MAX_CLIENT_HELLO, 131_396);
+  // The longest ClientHello, in records of 2^14 bytes: accepted, although over the 64 KiB of other messages.
+  const body = new Uint8Array(MAX_CLIENT_HELLO).fill(0x5a);
+  const message = concat(
+    Uint8Array.of(1, MAX_CLIENT_HELLO >> 16, (MAX_CLIENT_HELLO >> 8) & 0xff, MAX_CLIENT_HELLO & 0xff),
+    body,
+  );
+  const r = new HandshakeReassembler();
+  for (let offset = 0; offset < message.length; offset += 16384) {
+    assert.equal(r.next(), undefined);
+    r.push(message.subarray(offset, offset + 16384));
+  }
+  const whole = r.next();
+  assert.equal(whole?.type, 1);
+  assert.equal(whole?.body.length, MAX_CLIENT_HELLO);
+  assert.equal(r.empty, true);
+  // One byte more, or any length up to 2^24 - 1, is decode_error on the header alone.
+  for (const length of [MAX_CLIENT_HELLO + 1, 0x30000, 0xffffff]) {
+    const over = new HandshakeReassembler();
+    over.push(Uint8Array.of(1, length >> 16, (length >> 8) & 0xff, length & 0xff));
+    assert.throws(() => over.next(), isAlert("decode_error"), `length ${length}`);
+  }
+  // Other messages keep the 64 KiB cap.
+  const cert = new HandshakeReassembler();
+  cert.push(Uint8Array.of(11, 0x01, 0x00, 0x01));
+  assert.throws(() => cert.next(), isAlert("decode_error"));
 });
 
 Deno.test("RFC 8446 §5.3: the nonce is the IV XOR the left-padded sequence number", () => {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { concat, equal } from "../bytes.ts";
 import type { AlertName } from "../errors.ts";
 import { ExtensionType, HandshakeType, NamedGroup, SignatureScheme } from "../handshake/constants.ts";
-import { decodeKeyShareServer, encodeCookie } from "../handshake/extensions.ts";
+import { decodeKeyShareServer, encodeCookie, encodeSignatureAlgorithms } from "../handshake/extensions.ts";
 import { decodeServerHello, encodeClientHello, encodeHandshake } from "../handshake/messages.ts";
 import {
   assertRefused,
@@ -167,5 +167,86 @@ Deno.test("server ClientHello: RFC 8446 §D.4 a legacy_session_id is echoed and 
     const next = out.subarray(5 + shLength, 5 + shLength + 6);
     if (sessionId.length > 0) assert.deepEqual([...next], [20, 3, 3, 0, 1, 1]);
     else assert.equal(next[0], 23, "no ChangeCipherSpec: protected records follow at once");
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Large ClientHellos: the RFC bounds them by their syntax only (131 396 bytes), and they span records.
+
+/** `count` empty extensions of unassigned types (0x5a00…), as tlsfuzzer sends them. */
+function unknownExtensions(count: number, payload = 0): { type: number; data: Uint8Array }[] {
+  return Array.from(
+    { length: count },
+    (_, k) => ({ type: 0x5a00 + k, data: new Uint8Array(payload).fill(k) }),
+  );
+}
+
+/** Feeds `records` and returns the ServerHello the engine answered with. */
+async function serverHelloFor(records: Uint8Array, options = {}) {
+  const engine = await serverEngine(options);
+  await engine.receive(records);
+  const out = await output(engine);
+  assert.equal(out[0], 22, "a handshake record");
+  assert.equal(out[5], HandshakeType.server_hello);
+  return decodeServerHello(out.subarray(9, 5 + ((out[3] << 8) | out[4])));
+}
+
+Deno.test("server ClientHello: RFC 8446 §4.2 4,096 unknown extensions (a ClientHello over 2^14 bytes, in two records) are ignored", async () => {
+  const hello = clientHello({ shares: [await share("X25519")], extra: unknownExtensions(4096) });
+  const records = helloRecord(hello);
+  assert.ok(encodeClientHello(hello).length > 16384);
+  const sh = await serverHelloFor(records);
+  assert.equal(
+    decodeKeyShareServer(sh.extensions.find((e) => e.type === ExtensionType.key_share)!.data).group,
+    NamedGroup.X25519,
+  );
+});
+
+Deno.test("server ClientHello: RFC 8446 §4.2 an extensions block full of empty extensions (over 16,000) is read in linear time", async () => {
+  const base = clientHello({ shares: [await share("X25519")] });
+  const used = base.extensions.reduce((n, e) => n + 4 + e.data.length, 0);
+  const hello = {
+    ...base,
+    extensions: [...unknownExtensions(Math.floor((0xffff - used) / 4)), ...base.extensions],
+  };
+  const started = performance.now();
+  await serverHelloFor(helloRecord(hello, 1000));
+  // Some milliseconds here; a quadratic check of 16 000 extensions would take seconds.
+  assert.ok(performance.now() - started < 2000, `${performance.now() - started} ms`);
+});
+
+Deno.test("server ClientHello: RFC 8446 §4.2 one 65,000-byte extension and 16 KiB of extensions are accepted", async () => {
+  for (
+    const extra of [unknownExtensions(1, 65000), unknownExtensions(64, 252), unknownExtensions(1, 16335)]
+  ) {
+    const hello = clientHello({ shares: [await share("X25519")], extra });
+    await serverHelloFor(helloRecord(hello));
+  }
+});
+
+Deno.test("server ClientHello: RFC 8446 §4.2.3 32,715 signature schemes, the most that fit (a ClientHello over 64 KiB), are accepted", async () => {
+  // Unassigned code points, then the one the certificate needs, last.
+  const sigAlgs = [
+    ...Array.from({ length: 32714 }, (_, k) => 0x0a00 + k),
+    SignatureScheme.ecdsa_secp256r1_sha256,
+  ];
+  const hello = clientHello({
+    shares: [await share("X25519")],
+    sigAlgs,
+    extra: [{
+      type: ExtensionType.signature_algorithms_cert,
+      data: encodeSignatureAlgorithms([SignatureScheme.ecdsa_secp256r1_sha256]),
+    }],
+  });
+  assert.ok(encodeClientHello(hello).length > 0x10000);
+  await serverHelloFor(helloRecord(hello));
+});
+
+Deno.test("server ClientHello: RFC 8446 §6.2 a ClientHello whose length claims 131 397 bytes to 16 MiB is decode_error on its header", async () => {
+  for (const length of [131_397, 0x30000, 0x100000, 0xffffff]) {
+    const engine = await serverEngine();
+    const header = Uint8Array.of(1, length >> 16, (length >> 8) & 0xff, length & 0xff);
+    const record = concat(Uint8Array.of(22, 3, 1, 0, 100), header, new Uint8Array(96));
+    await assertRefused(engine, record, "decode_error");
   }
 });
