@@ -65,8 +65,12 @@ export interface EngineOptions {
   readonly trace?: Tracer;
 }
 
-/** Most ChangeCipherSpec records tolerated during a handshake (RFC 8446 §5 allows them; a flood is not). */
-const MAX_CHANGE_CIPHER_SPEC = 4;
+/**
+ * ChangeCipherSpec records dropped during a TLS 1.3 handshake: one. RFC 8446 §5 has them dropped, and §D.4
+ * has a peer in middlebox compatibility mode send exactly one (before its second flight, or after its first
+ * handshake message); a second is `unexpected_message`, as in OpenSSL.
+ */
+export const MAX_CHANGE_CIPHER_SPEC = 1;
 /** Most received records whose AEAD opens are in flight together (see `#processPipelined`). */
 const MAX_PIPELINED_RECORDS = 32;
 /** Most consecutive empty application_data records before the peer is considered abusive. */

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { concat, equal } from "../bytes.ts";
-import type { AlertName } from "../errors.ts";
+import type { AlertName, TlsAlertError } from "../errors.ts";
 import { ExtensionType, HandshakeType, NamedGroup, SignatureScheme } from "../handshake/constants.ts";
 import { decodeKeyShareServer, encodeCookie, encodeSignatureAlgorithms } from "../handshake/extensions.ts";
 import { decodeServerHello, encodeClientHello, encodeHandshake } from "../handshake/messages.ts";
@@ -249,4 +249,25 @@ Deno.test("server ClientHello: RFC 8446 §6.2 a ClientHello whose length claims 
     const record = concat(Uint8Array.of(22, 3, 1, 0, 100), header, new Uint8Array(96));
     await assertRefused(engine, record, "decode_error");
   }
+});
+
+Deno.test("server ClientHello: RFC 8446 §5, §D.4 a ClientHello and two ChangeCipherSpecs in one read get the flight, then unexpected_message", async () => {
+  const ccs = Uint8Array.of(20, 3, 3, 0, 1, 1);
+  const hello = async () => helloRecord(clientHello({ shares: [await share("X25519")] }));
+  // One is dropped: the flight goes out and the server waits for the client's Finished.
+  const one = await serverEngine();
+  await one.receive(concat(await hello(), ccs));
+  assert.equal(one.error, undefined);
+  assert.equal((await output(one))[5], HandshakeType.server_hello);
+  // A second one in the same read is refused, after the flight (its alert under the handshake keys).
+  const two = await serverEngine();
+  await assert.rejects(two.receive(concat(await hello(), ccs, ccs)), (e) => e === two.error);
+  assert.equal((two.error as TlsAlertError).alert, "unexpected_message");
+  const out = await output(two);
+  assert.equal(out[5], HandshakeType.server_hello);
+  assert.deepEqual(
+    [...out.subarray(out.length - 24, out.length - 19)],
+    [23, 3, 3, 0, 19],
+    "a protected alert last",
+  );
 });
