@@ -23,8 +23,15 @@ export function encodeAlert(name: AlertName): Uint8Array {
   return new Uint8Array([level, description]);
 }
 
-/** Decodes an alert record's content; anything but exactly two bytes with a known level is `decode_error`. */
+/**
+ * Decodes an alert record's content. An empty one is `unexpected_message` (RFC 8446 §5.4: no zero-length
+ * Alert content); any other length but two bytes is `decode_error`; a level other than warning or fatal is
+ * `illegal_parameter`.
+ */
 export function decodeAlert(content: Uint8Array): Alert {
+  if (content.length === 0) {
+    throw new TlsAlertError("unexpected_message", "local", "zero-length alert record (RFC 8446 §5.4)");
+  }
   if (content.length !== 2) {
     throw new TlsAlertError("decode_error", "local", `alert of ${content.length} bytes (RFC 8446 §6)`);
   }

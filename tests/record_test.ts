@@ -186,6 +186,7 @@ Deno.test("RFC 8446 §6: alerts encode as level and description; malformed alert
   assert.deepEqual(encodeAlert("close_notify"), new Uint8Array([1, 0]));
   assert.deepEqual(encodeAlert("handshake_failure"), new Uint8Array([2, 40]));
   assert.equal(decodeAlert(new Uint8Array([2, 48])).name, "unknown_ca");
+  assert.throws(() => decodeAlert(new Uint8Array(0)), isAlert("unexpected_message"), "RFC 8446 §5.4");
   assert.throws(() => decodeAlert(new Uint8Array([2])), isAlert("decode_error"));
   assert.throws(() => decodeAlert(new Uint8Array([2, 40, 0])), isAlert("decode_error"));
   assert.throws(() => decodeAlert(new Uint8Array([3, 40])), isAlert("illegal_parameter"));

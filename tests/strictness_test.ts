@@ -251,3 +251,20 @@ Deno.test("strictness: Finished, PSK binders and cookie MACs are compared in con
     assert.doesNotMatch(source, /[^A-Za-z]equal\((finished\.verifyData|received|tag|[^)]*binders)/, file);
   }
 });
+
+Deno.test("strictness: RFC 8446 §5.4 an empty alert record is unexpected_message, in the clear or protected; §6 a 1- or 3-byte one decode_error", async () => {
+  for (const name of ["client", "server"]) {
+    const s = await scenario(name);
+    for (const epoch of [-1, 0, 1]) {
+      const alert = (content: Uint8Array) =>
+        edit(s, (records) => {
+          const i = records.findIndex((r) => r.epoch === epoch);
+          records.splice(i, 0, { type: CT.alert, content, epoch });
+        });
+      const empty = assertAlert(await play(s, alert(new Uint8Array(0))), "unexpected_message");
+      assert.match(empty.message, /zero-length alert/, `${name}, epoch ${epoch}`);
+      assertAlert(await play(s, alert(Uint8Array.of(2))), "decode_error");
+      assertAlert(await play(s, alert(Uint8Array.of(2, 40, 0))), "decode_error");
+    }
+  }
+});
