@@ -146,6 +146,15 @@ export interface AcceptTlsOptions {
   ticketLifetime?: number;
   /** Aborts the handshake of `acceptTls` (not used by `listenTls`, whose `close()` abandons handshakes). */
   signal?: AbortSignal;
+  /**
+   * TLS 1.3: send a cookie in each HelloRetryRequest and require the second ClientHello to echo it unchanged
+   * (RFC 8446 §4.2.2). The cookie carries what the HelloRetryRequest decided and the hash of the first
+   * ClientHello, under an HMAC-SHA256 key of the listener (of the `acceptTls` call): the state a stateless
+   * server rebuilds its handshake from, and a proof that the client receives at its address. The server keeps
+   * that state itself either way. Default `false`: a HelloRetryRequest carries no cookie, as with OpenSSL and
+   * Go; a second ClientHello that brings one anyway is `illegal_parameter`.
+   */
+  helloRetryCookie?: boolean;
 }
 
 /** Internal knobs for tests: a deterministic provider, a fixed clock. */
@@ -204,6 +213,9 @@ export async function resolveServerConfig(
     }
   }
   const sessionTickets = resolveSessionTickets(options.sessionTickets, options.ticketLifetime);
+  if (options.helloRetryCookie !== undefined && typeof options.helloRetryCookie !== "boolean") {
+    throw new TlsError("helloRetryCookie must be a boolean");
+  }
   return {
     crypto,
     suites: versions.suites13,
@@ -215,7 +227,7 @@ export async function resolveServerConfig(
     clientCaNames,
     verifyPeer: options.verifyPeer,
     now: test.now ?? (() => new Date()),
-    cookieKey: crypto.randomBytes(32),
+    cookieKey: options.helloRetryCookie ? crypto.randomBytes(32) : undefined,
     sessionTickets,
     tls12: serverTls12Config(versions, options.requireExtendedMasterSecret, sessionTickets),
   };

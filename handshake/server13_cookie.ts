@@ -9,13 +9,15 @@
  * ```
  *
  * The client random is bound into the MAC (the second ClientHello repeats it), so a cookie is good for one
- * handshake only.
+ * handshake only. A server sends cookies only when configured to (`helloRetryCookie`); without one, a second
+ * ClientHello must not bring a cookie either.
  *
  * @module
  */
 
 import { concat, constantTimeEqual, equal, Reader, utf8, Writer } from "../bytes.ts";
 import type { CryptoProvider } from "../crypto/provider.ts";
+import { abort } from "./checks.ts";
 
 const COOKIE_VERSION = 1;
 const MAC_LENGTH = 32;
@@ -74,5 +76,40 @@ export async function checkCookie(
     return ok;
   } catch {
     return false;
+  }
+}
+
+/**
+ * RFC 8446 §4.1.2, §4.2.2: the second ClientHello echoes the HelloRetryRequest's cookie unchanged
+ * (`missing_extension` without it, `illegal_parameter` for another one), or brings none when the
+ * HelloRetryRequest had none (`cookieKey` absent; `illegal_parameter` otherwise).
+ */
+export async function checkEchoedCookie(
+  crypto: CryptoProvider,
+  cookieKey: Uint8Array | undefined,
+  clientRandom: Uint8Array,
+  cookie: Uint8Array | undefined,
+  expected: CookieContents,
+): Promise<void> {
+  if (!cookieKey) {
+    if (cookie !== undefined) {
+      abort(
+        "illegal_parameter",
+        "the second ClientHello carries a cookie the HelloRetryRequest did not send (RFC 8446 §4.1.2)",
+      );
+    }
+    return;
+  }
+  if (cookie === undefined) {
+    abort(
+      "missing_extension",
+      "the second ClientHello does not echo the HelloRetryRequest cookie (RFC 8446 §4.2.2)",
+    );
+  }
+  if (!(await checkCookie(crypto, cookieKey, clientRandom, cookie, expected))) {
+    abort(
+      "illegal_parameter",
+      "the second ClientHello's cookie is not the one this server sent (RFC 8446 §4.2.2)",
+    );
   }
 }

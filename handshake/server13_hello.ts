@@ -1,8 +1,9 @@
 /**
  * The TLS 1.3 server's first states: ExpectClientHello, which checks the ClientHello (RFC 8446 §4.1.2, §9.2)
  * and negotiates the suite, group, certificate, signature scheme and ALPN protocol — answering with a
- * HelloRetryRequest (§4.1.4) when the client sent no usable key share — and ExpectSecondClientHello, which
- * checks that the retried ClientHello is the first one with only the permitted changes.
+ * HelloRetryRequest (§4.1.4) when the client sent no usable key share, with a cookie (§4.2.2) when the server
+ * is configured for one — and ExpectSecondClientHello, which checks that the retried ClientHello is the
+ * first one with only the permitted changes.
  *
  * @module
  */
@@ -44,7 +45,7 @@ import {
   type HandshakeMessage,
 } from "./messages.ts";
 import type { ServerConfig } from "./server_config.ts";
-import { checkCookie, type CookieContents, makeCookie } from "./server13_cookie.ts";
+import { checkEchoedCookie, type CookieContents, makeCookie } from "./server13_cookie.ts";
 import { sendServerFlight } from "./server13_flight.ts";
 import { acceptTicket, findTicket, preferSuiteWithHash, skipOfferedEarlyData } from "./server13_psk.ts";
 import { Transcript } from "./transcript.ts";
@@ -251,7 +252,7 @@ export class ExpectClientHello implements HandshakeState {
     return await this.#helloRetry(offer, negotiated, transcript, io);
   }
 
-  /** Sends a HelloRetryRequest for `negotiated.group` with a cookie (RFC 8446 §4.1.4). */
+  /** Sends a HelloRetryRequest for `negotiated.group` (RFC 8446 §4.1.4), with a cookie if configured (§4.2.2). */
   async #helloRetry(
     offer: ClientOffer,
     negotiated: ServerNegotiation,
@@ -267,7 +268,8 @@ export class ExpectClientHello implements HandshakeState {
       group: GROUP_CODES[group],
       clientHello1Hash: await transcript.hash(crypto, suite.hash),
     };
-    const cookie = await makeCookie(crypto, this.config.cookieKey, offer.hello.random, contents);
+    const { cookieKey } = this.config;
+    const cookie = cookieKey && await makeCookie(crypto, cookieKey, offer.hello.random, contents);
     const hrr = encodeHandshake(
       HandshakeType.server_hello,
       encodeServerHello({
@@ -282,7 +284,7 @@ export class ExpectClientHello implements HandshakeState {
             data: encodeSupportedVersionsServer(ProtocolVersion.TLS13),
           },
           { type: ExtensionType.key_share, data: encodeKeyShareHrr(GROUP_CODES[group]) },
-          { type: ExtensionType.cookie, data: encodeCookie(cookie) },
+          ...(cookie ? [{ type: ExtensionType.cookie, data: encodeCookie(cookie) }] : []),
         ],
       }),
     );
@@ -296,13 +298,16 @@ export class ExpectClientHello implements HandshakeState {
   }
 }
 
-/** Waits for the ClientHello that answers the HelloRetryRequest (RFC 8446 §4.1.2, §4.1.4). */
+/**
+ * Waits for the ClientHello that answers the HelloRetryRequest (RFC 8446 §4.1.2, §4.1.4). `retry` is what the
+ * HelloRetryRequest decided — kept here, and also sent in the cookie when the server sends one.
+ */
 class ExpectSecondClientHello implements HandshakeState {
   readonly name = "ExpectSecondClientHello";
   constructor(
     private readonly config: ServerConfig,
     private readonly first: ClientHello,
-    private readonly cookie: CookieContents,
+    private readonly retry: CookieContents,
     private readonly transcript: Transcript,
     private readonly sentChangeCipherSpec: boolean,
   ) {}
@@ -336,19 +341,8 @@ class ExpectSecondClientHello implements HandshakeState {
         "early_data in the ClientHello after a HelloRetryRequest (RFC 8446 §4.2.10)",
       );
     }
-    if (offer.cookie === undefined) {
-      abort(
-        "missing_extension",
-        "the second ClientHello does not echo the HelloRetryRequest cookie (RFC 8446 §4.2.2)",
-      );
-    }
-    if (!(await checkCookie(io.crypto, this.config.cookieKey, hello.random, offer.cookie, this.cookie))) {
-      abort(
-        "illegal_parameter",
-        "the second ClientHello's cookie is not the one this server sent (RFC 8446 §4.2.2)",
-      );
-    }
-    const selected = this.cookie.group;
+    await checkEchoedCookie(io.crypto, this.config.cookieKey, hello.random, offer.cookie, this.retry);
+    const selected = this.retry.group;
     if (offer.keyShares.length !== 1 || offer.keyShares[0].group !== selected) {
       abort(
         "illegal_parameter",
@@ -360,10 +354,10 @@ class ExpectSecondClientHello implements HandshakeState {
     // The suite choice of the first ClientHello, made again: by the hash of the HelloRetryRequest's suite.
     const ticket = await findTicket(this.config, hello, offer.serverName, io);
     const chosen = negotiate(this.config, offer);
-    const retryHash = tls13SuiteByCode(this.cookie.cipherSuite)?.hash;
+    const retryHash = tls13SuiteByCode(this.retry.cipherSuite)?.hash;
     const negotiated = { ...chosen, suite: preferSuiteWithHash(this.config, hello, chosen.suite, retryHash) };
     const share = negotiated.share;
-    if (negotiated.suite.code !== this.cookie.cipherSuite || !share) {
+    if (negotiated.suite.code !== this.retry.cipherSuite || !share) {
       abort(
         "illegal_parameter",
         "the second ClientHello does not agree with the HelloRetryRequest (RFC 8446 §4.1.4)",

@@ -38,8 +38,11 @@ export interface ServerConfig {
   readonly verifyPeer?: VerifyPeer;
   /** The clock for client certificate validity. */
   readonly now: () => Date;
-  /** The key that authenticates HelloRetryRequest cookies (RFC 8446 §4.2.2); random per listener. */
-  readonly cookieKey: Uint8Array;
+  /**
+   * The key that authenticates HelloRetryRequest cookies (RFC 8446 §4.2.2), random per listener; present only
+   * when HelloRetryRequests carry a cookie (`helloRetryCookie`), absent: they carry none.
+   */
+  readonly cookieKey?: Uint8Array;
   /** The keys that seal the TLS 1.3 session tickets it issues and resumes (RFC 8446 §4.6.1); absent: none. */
   readonly sessionTickets?: SessionTicketKeys;
   /**

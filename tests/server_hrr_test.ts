@@ -19,22 +19,30 @@ import {
   encodeCookie,
   encodeKeyShareClient,
 } from "../handshake/extensions.ts";
-import { type ClientHello, decodeServerHello } from "../handshake/messages.ts";
+import { type ClientHello, decodeServerHello, type Extension } from "../handshake/messages.ts";
 import type { TlsEngine } from "../connection/engine.ts";
 import type { GroupName } from "../crypto/provider.ts";
 import { assertRefused, clientHello, helloRecord, output, serverEngine, share } from "./_hello.ts";
 
-/** Sends a ClientHello with only an X25519 share to a P-256-only server; returns the HRR's cookie. */
-async function helloRetry(): Promise<{ engine: TlsEngine; first: ClientHello; cookie: Uint8Array }> {
-  const engine = await serverEngine({ groups: ["P-256"] });
-  const first = clientHello({ shares: [await share("X25519")] });
+/**
+ * Sends a ClientHello with only an X25519 share to a P-256-only server (with `helloRetryCookie` as given,
+ * default on); returns the HelloRetryRequest's cookie, if it has one.
+ */
+async function helloRetry(
+  helloRetryCookie = true,
+  extra: Extension[] = [],
+): Promise<{ engine: TlsEngine; first: ClientHello; cookie: Uint8Array | undefined }> {
+  const engine = await serverEngine({ groups: ["P-256"], helloRetryCookie });
+  const first = clientHello({ shares: [await share("X25519")], extra });
   await engine.receive(helloRecord(first));
   const out = await output(engine);
   const hrr = decodeServerHello(out.subarray(9));
   assert.ok(equal(hrr.random, HELLO_RETRY_REQUEST_RANDOM), "a HelloRetryRequest");
-  const find = (type: number) => hrr.extensions.find((e) => e.type === type)!.data;
-  assert.equal(decodeKeyShareHrr(find(ExtensionType.key_share)), NamedGroup["P-256"]);
-  return { engine, first, cookie: decodeCookie(find(ExtensionType.cookie)) };
+  const find = (type: number) => hrr.extensions.find((e) => e.type === type)?.data;
+  assert.equal(decodeKeyShareHrr(find(ExtensionType.key_share)!), NamedGroup["P-256"]);
+  const cookie = find(ExtensionType.cookie);
+  assert.equal(cookie !== undefined, helloRetryCookie, "a cookie exactly when configured");
+  return { engine, first, cookie: cookie && decodeCookie(cookie) };
 }
 
 /** The second ClientHello: the first with key_share replaced and the cookie added, then `change` applied. */
@@ -46,7 +54,7 @@ async function secondHello(
 ): Promise<ClientHello> {
   const newShare = { type: ExtensionType.key_share, data: encodeKeyShareClient([await share(group)]) };
   const extensions = first.extensions.map((e) => e.type === ExtensionType.key_share ? newShare : e);
-  if (cookie) extensions.push({ type: ExtensionType.cookie, data: encodeCookie(cookie) });
+  if (cookie !== undefined) extensions.push({ type: ExtensionType.cookie, data: encodeCookie(cookie) });
   return change({ ...first, extensions });
 }
 
@@ -100,7 +108,7 @@ const retryCases: [string, (first: ClientHello, cookie: Uint8Array) => Promise<C
 for (const [name, make, alert] of retryCases) {
   Deno.test(`server HRR: RFC 8446 §4.1.2 a second ClientHello ${name}`, async () => {
     const { engine, first, cookie } = await helloRetry();
-    await assertRefused(engine, helloRecord(await make(first, cookie)), alert);
+    await assertRefused(engine, helloRecord(await make(first, cookie!)), alert);
   });
 }
 
@@ -109,4 +117,34 @@ Deno.test("server HRR: RFC 8446 §4.2.2 a cookie is bound to its handshake's Cli
   const b = await helloRetry();
   // b's cookie in a's second ClientHello: a different random went into its MAC.
   await assertRefused(a.engine, helloRecord(await secondHello(a.first, b.cookie)), "illegal_parameter");
+});
+
+Deno.test("server HRR: RFC 8446 §4.2.2 by default a HelloRetryRequest has no cookie, and the retry completes without one", async () => {
+  const { engine, first, cookie } = await helloRetry(false);
+  assert.equal(cookie, undefined);
+  await engine.receive(helloRecord(await secondHello(first, undefined)));
+  const out = await output(engine);
+  const sh = decodeServerHello(out.subarray(9, 5 + ((out[3] << 8) | out[4])));
+  assert.ok(!equal(sh.random, HELLO_RETRY_REQUEST_RANDOM));
+  assert.equal(engine.error, undefined);
+});
+
+Deno.test("server HRR: RFC 8446 §4.1.2 without a cookie in the HelloRetryRequest, a second ClientHello with one is illegal_parameter", async () => {
+  const { engine, first } = await helloRetry(false);
+  await assertRefused(
+    engine,
+    helloRecord(await secondHello(first, new Uint8Array(40).fill(1))),
+    "illegal_parameter",
+  );
+});
+
+Deno.test("server HRR: RFC 8446 §4.1.2 a second ClientHello of 4,096 extensions across records is accepted", async () => {
+  for (const cookie of [false, true]) {
+    const many = Array.from({ length: 4096 }, (_, k) => ({ type: 0x5a00 + k, data: new Uint8Array(0) }));
+    const retry = await helloRetry(cookie, many);
+    await retry.engine.receive(helloRecord(await secondHello(retry.first, retry.cookie), 5000));
+    const out = await output(retry.engine);
+    assert.equal(out[5], 2, "a ServerHello");
+    assert.equal(retry.engine.error, undefined);
+  }
 });
