@@ -85,7 +85,7 @@ export interface StartTlsOptions {
    * offers; default `true`. Without it a TLS 1.2 session is open to the triple handshake attack.
    */
   requireExtendedMasterSecret?: boolean;
-  /** Key-exchange groups to offer, in preference order (default X25519MLKEM768, X25519, P-256, P-384). */
+  /** Key-exchange groups to offer, in preference order (default X25519MLKEM768, X25519, P-256, P-384, P-521, X448). */
   groups?: GroupName[];
   /** Called with each NSS key-log line (for Wireshark). Handle with care: it carries the traffic secrets. */
   keyLog?: (line: string) => void;

@@ -12,7 +12,14 @@ import { TlsError } from "../errors.ts";
 export type TlsVersion = "TLSv1.2" | "TLSv1.3";
 
 /** The groups this library implements, in its default preference order. */
-export const DEFAULT_GROUPS: readonly GroupName[] = ["X25519MLKEM768", "X25519", "P-256", "P-384"];
+export const DEFAULT_GROUPS: readonly GroupName[] = [
+  "X25519MLKEM768",
+  "X25519",
+  "P-256",
+  "P-384",
+  "P-521",
+  "X448",
+];
 const ALL_GROUPS = new Set<GroupName>(DEFAULT_GROUPS);
 
 /** Checks a group preference list (implemented, not empty, no duplicates), or gives the default. */

@@ -101,7 +101,7 @@ export interface AcceptTlsOptions {
    */
   requireExtendedMasterSecret?: boolean;
   /**
-   * Key-exchange groups in server preference order (default X25519MLKEM768, X25519, P-256, P-384). A group
+   * Key-exchange groups in server preference order (default X25519MLKEM768, X25519, P-256, P-384, P-521, X448). A group
    * the client sent a key share for is preferred; otherwise a HelloRetryRequest asks for the best one it
    * supports.
    */

@@ -17,7 +17,14 @@ import type { AeadName, CryptoCapabilities, GroupName } from "./provider.ts";
 export const ALL_AEADS: readonly AeadName[] = ["AES-128-GCM", "AES-256-GCM", "ChaCha20-Poly1305"];
 
 /** Every key-exchange group the library implements, in the order capabilities list them. */
-export const ALL_GROUPS: readonly GroupName[] = ["X25519MLKEM768", "X25519", "P-256", "P-384"];
+export const ALL_GROUPS: readonly GroupName[] = [
+  "X25519MLKEM768",
+  "X25519",
+  "P-256",
+  "P-384",
+  "P-521",
+  "X448",
+];
 
 /** True when `name` can be imported, seals, and opens what it sealed (RFC 5116 §2: empty inputs allowed). */
 async function aeadWorks(name: AeadName): Promise<boolean> {

@@ -1,6 +1,6 @@
 /**
- * Key exchange for the TLS 1.3 key_share extension (RFC 8446 §4.2.8): ECDHE over X25519 (RFC 7748), P-256 and
- * P-384 (uncompressed points, RFC 8446 §4.2.8.2), and the hybrid X25519MLKEM768 of
+ * Key exchange for the TLS 1.3 key_share extension (RFC 8446 §4.2.8): ECDHE over X25519 and X448 (RFC 7748),
+ * P-256, P-384 and P-521 (uncompressed points, RFC 8446 §4.2.8.2), and the hybrid X25519MLKEM768 of
  * draft-ietf-tls-ecdhe-mlkem (ML-KEM-768 of FIPS 203 combined with X25519):
  *
  * ```
@@ -33,7 +33,7 @@ import { buf, fixedSize, isAllZero } from "./_util.ts";
 export type EcdhGroupName = Exclude<GroupName, "X25519MLKEM768">;
 
 interface EcdhGroup {
-  /** Length of a key share: 32 for X25519, 1 + 2·size for an uncompressed NIST point. */
+  /** Length of a key share: 32 for X25519, 56 for X448, 1 + 2·size for an uncompressed NIST point. */
   readonly shareLength: number;
   /** Length of the shared secret in bytes (the x-coordinate for the NIST curves, RFC 8446 §7.4.2). */
   readonly secretLength: number;
@@ -44,7 +44,14 @@ const ECDH_GROUPS: Readonly<Record<EcdhGroupName, EcdhGroup>> = {
   "X25519": { shareLength: 32, secretLength: 32, algorithm: { name: "X25519" } },
   "P-256": { shareLength: 65, secretLength: 32, algorithm: { name: "ECDH", namedCurve: "P-256" } },
   "P-384": { shareLength: 97, secretLength: 48, algorithm: { name: "ECDH", namedCurve: "P-384" } },
+  "P-521": { shareLength: 133, secretLength: 66, algorithm: { name: "ECDH", namedCurve: "P-521" } },
+  "X448": { shareLength: 56, secretLength: 56, algorithm: { name: "X448" } },
 };
+
+/** The Montgomery curves of RFC 7748, whose shares are u-coordinates rather than points to validate. */
+function isMontgomery(group: EcdhGroupName): group is "X25519" | "X448" {
+  return group === "X25519" || group === "X448";
+}
 
 const X25519_SHARE_LENGTH = ECDH_GROUPS.X25519.shareLength;
 const HYBRID_CLIENT_SHARE_LENGTH = MLKEM768.encapsulationKeyLength + X25519_SHARE_LENGTH;
@@ -74,7 +81,7 @@ async function importPeerShare(group: EcdhGroupName, share: Uint8Array): Promise
   if (share.length !== shareLength) {
     throw new CryptoInputError(`${group} key share must be ${shareLength} bytes, got ${share.length}`);
   }
-  if (group !== "X25519" && !isValidUncompressedPoint(CURVES[group], share)) {
+  if (!isMontgomery(group) && !isValidUncompressedPoint(CURVES[group], share)) {
     throw new CryptoInputError(
       `${group} key share is not an uncompressed point on the curve (RFC 8446 §4.2.8.2)`,
     );
@@ -86,7 +93,7 @@ async function importPeerShare(group: EcdhGroupName, share: Uint8Array): Promise
   }
 }
 
-/** ECDH(private, peer share); for X25519 the all-zero result is refused (RFC 7748 §6.1, RFC 8446 §7.4.2). */
+/** ECDH(private, peer share); for X25519 and X448 the all-zero result is refused (RFC 7748 §6, RFC 8446 §7.4.2). */
 async function deriveEcdh(
   group: EcdhGroupName,
   privateKey: CryptoKey,
@@ -100,11 +107,11 @@ async function deriveEcdh(
       await crypto.subtle.deriveBits({ name: algorithm.name, public: peer }, privateKey, secretLength * 8),
     );
   } catch (cause) {
-    // Deno refuses an all-zero X25519 result itself, with an OperationError.
+    // Deno refuses an all-zero X25519 or X448 result itself, with an OperationError.
     throw new CryptoInputError(`${group} key agreement failed (e.g. a low-order share)`, { cause });
   }
-  if (group === "X25519" && isAllZero(secret)) {
-    throw new CryptoInputError("X25519 shared secret is all zeros (RFC 7748 §6.1, RFC 8446 §7.4.2)");
+  if (isMontgomery(group) && isAllZero(secret)) {
+    throw new CryptoInputError(`${group} shared secret is all zeros (RFC 7748 §6, RFC 8446 §7.4.2)`);
   }
   return secret;
 }
@@ -217,16 +224,17 @@ async function respondHybrid(peerShare: Uint8Array): Promise<KeyExchangeResponse
 /** PKCS#8 PrivateKeyInfo (RFC 5208 §5) around a raw private key of `group`. */
 function privateKeyInfo(group: EcdhGroupName, privateKey: Uint8Array): Uint8Array {
   const version = encodeTlv(Tag.INTEGER, new Uint8Array(1));
-  if (group === "X25519") {
-    // RFC 8410 §7: AlgorithmIdentifier { id-X25519 }, privateKey = OCTET STRING { CurvePrivateKey }.
-    if (privateKey.length !== 32) {
-      throw new RangeError(`X25519 private key must be 32 bytes, got ${privateKey.length}`);
+  if (isMontgomery(group)) {
+    // RFC 8410 §7: AlgorithmIdentifier { id-X25519 / id-X448 }, privateKey = OCTET STRING { CurvePrivateKey }.
+    const { shareLength } = ecdhGroup(group);
+    if (privateKey.length !== shareLength) {
+      throw new RangeError(`${group} private key must be ${shareLength} bytes, got ${privateKey.length}`);
     }
     const inner = encodeTlv(Tag.OCTET_STRING, privateKey);
     return encodeTlv(
       Tag.SEQUENCE,
       version,
-      encodeTlv(Tag.SEQUENCE, encodeOid(Oid.x25519)),
+      encodeTlv(Tag.SEQUENCE, encodeOid(group === "X25519" ? Oid.x25519 : Oid.x448)),
       encodeTlv(Tag.OCTET_STRING, inner),
     );
   }
@@ -260,7 +268,7 @@ async function importEcdhPrivateKey(
     "jwk",
     await crypto.subtle.importKey("pkcs8", pkcs8, algorithm, true, ["deriveBits"]),
   );
-  const share = group === "X25519"
+  const share = isMontgomery(group)
     ? fromBase64Url(jwk.x)
     : concat(Uint8Array.of(0x04), fromBase64Url(jwk.x), fromBase64Url(jwk.y));
   return {
@@ -271,8 +279,8 @@ async function importEcdhPrivateKey(
 
 /**
  * A key exchange with a fixed private key, for deterministic tests (RFC 8448 traces, Wycheproof vectors):
- * 32 bytes for X25519 (RFC 7748 §5, clamped by the implementation), a big-endian scalar for P-256 / P-384
- * (leading zero bytes allowed). Throws `RangeError` for a key of the wrong length.
+ * 32 bytes for X25519 and 56 for X448 (RFC 7748 §5, clamped by the implementation), a big-endian scalar for
+ * P-256 / P-384 / P-521 (leading zero bytes allowed). Throws `RangeError` for a key of the wrong length.
  */
 export async function importEcdhKeyExchange(
   group: EcdhGroupName,

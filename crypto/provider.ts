@@ -17,7 +17,7 @@ export type HashName = "SHA-256" | "SHA-384" | "SHA-512";
 export type AeadName = "AES-128-GCM" | "AES-256-GCM" | "ChaCha20-Poly1305";
 
 /** Key-exchange groups (IANA "TLS Supported Groups" names as used in this library's options). */
-export type GroupName = "X25519MLKEM768" | "X25519" | "P-256" | "P-384";
+export type GroupName = "X25519MLKEM768" | "X25519" | "P-256" | "P-384" | "P-521" | "X448";
 
 /** Elliptic curves of ECDSA keys. */
 export type CurveName = "P-256" | "P-384" | "P-521";

@@ -78,6 +78,8 @@ export const GROUP_CODES: Readonly<Record<GroupName, number>> = {
   "X25519": NamedGroup.X25519,
   "P-256": NamedGroup["P-256"],
   "P-384": NamedGroup["P-384"],
+  "P-521": NamedGroup["P-521"],
+  "X448": NamedGroup.X448,
 };
 
 /** The implemented group with code `code`, if any. */

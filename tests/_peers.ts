@@ -33,9 +33,11 @@ export const SUITES = [
 /** One of {@link SUITES}. */
 export type Suite = typeof SUITES[number];
 /** Key exchange groups, named as the client names them. */
-export type Group = "X25519MLKEM768" | "X25519" | "P-256" | "P-384";
+export type Group = "X25519MLKEM768" | "X25519" | "P-256" | "P-384" | "P-521" | "X448";
 /** The groups that OpenSSL 3.0, GnuTLS 3.7 and Node 20 have (no ML-KEM). */
 export const CLASSIC_GROUPS = ["X25519", "P-256", "P-384"] as const satisfies readonly Group[];
+/** The rarer groups OpenSSL 3.0 and GnuTLS 3.7 have too (tested once each, not in every combination). */
+export const RARE_GROUPS = ["P-521", "X448"] as const satisfies readonly Group[];
 
 // ---------------------------------------------------------------------------------------------------------
 // openssl s_server
@@ -117,6 +119,8 @@ export const GNUTLS_GROUP: Record<Exclude<Group, "X25519MLKEM768">, string> = {
   "X25519": "X25519",
   "P-256": "SECP256R1",
   "P-384": "SECP384R1",
+  "P-521": "SECP521R1",
+  "X448": "X448",
 };
 
 /** Options of {@link startGnutlsServer}. */

@@ -10,7 +10,7 @@ import { createWebCryptoProvider, webCrypto } from "../crypto/webcrypto.ts";
 Deno.test("capabilities: in Deno every AEAD and every group is detected, in the library's order", async () => {
   const caps = await webCrypto.capabilities();
   assert.deepEqual(caps.aeads, ["AES-128-GCM", "AES-256-GCM", "ChaCha20-Poly1305"]);
-  assert.deepEqual(caps.groups, ["X25519MLKEM768", "X25519", "P-256", "P-384"]);
+  assert.deepEqual(caps.groups, ["X25519MLKEM768", "X25519", "P-256", "P-384", "P-521", "X448"]);
   assert.deepEqual(caps.aeads, ALL_AEADS);
   assert.deepEqual(caps.groups, ALL_GROUPS);
   assert.ok(Object.isFrozen(caps) && Object.isFrozen(caps.aeads) && Object.isFrozen(caps.groups));
@@ -29,7 +29,7 @@ Deno.test("capabilities: detected once per provider, then the same promise is re
 
 /**
  * Runs `fn` with `crypto.subtle.importKey` and `generateKey` refusing what Chromium 156 refuses:
- * ChaCha20-Poly1305 keys and ML-KEM-768 key pairs (NotSupportedError, as Chromium throws).
+ * ChaCha20-Poly1305 keys, ML-KEM-768 and X448 key pairs (NotSupportedError, as Chromium throws).
  */
 async function withChromiumLikeSubtle<T>(fn: () => Promise<T>): Promise<T> {
   const subtle = crypto.subtle;
@@ -47,7 +47,9 @@ async function withChromiumLikeSubtle<T>(fn: () => Promise<T>): Promise<T> {
   Object.defineProperty(subtle, "generateKey", {
     configurable: true,
     value: (...args: Parameters<SubtleCrypto["generateKey"]>) =>
-      nameOf(args[0]) === "ML-KEM-768" ? Promise.reject(refuse(nameOf(args[0]))) : generateKey(...args),
+      ["ML-KEM-768", "X448"].includes(nameOf(args[0]) ?? "")
+        ? Promise.reject(refuse(nameOf(args[0])))
+        : generateKey(...args),
   });
   try {
     return await fn();
@@ -57,10 +59,10 @@ async function withChromiumLikeSubtle<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-Deno.test("capabilities: a platform without ChaCha20-Poly1305 and ML-KEM (as older Chromium) has them left out", async () => {
+Deno.test("capabilities: a platform without ChaCha20-Poly1305, ML-KEM and X448 (as older Chromium) has them left out", async () => {
   const caps = await withChromiumLikeSubtle(() => createWebCryptoProvider().capabilities());
   assert.deepEqual(caps.aeads, ["AES-128-GCM", "AES-256-GCM"]);
-  assert.deepEqual(caps.groups, ["X25519", "P-256", "P-384"]);
+  assert.deepEqual(caps.groups, ["X25519", "P-256", "P-384", "P-521"]);
   // The stubs are gone again.
   assert.deepEqual((await detectCapabilities()).aeads, ALL_AEADS);
 });

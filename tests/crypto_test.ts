@@ -394,6 +394,8 @@ Deno.test("RFC 8446 §4.2.8: start → respond → complete agree for every grou
     "X25519": [32, 32, 32],
     "P-256": [65, 65, 32],
     "P-384": [97, 97, 48],
+    "P-521": [133, 133, 66],
+    "X448": [56, 56, 56],
     "X25519MLKEM768": [1184 + 32, 1088 + 32, 64],
   };
   for (const [group, [clientLength, serverLength, secretLength]] of Object.entries(expectedShares)) {
@@ -433,6 +435,8 @@ Deno.test("RFC 8446 §4.2.8: malformed key shares are rejected with CryptoInputE
     "X25519": [32, 32],
     "P-256": [65, 65],
     "P-384": [97, 97],
+    "P-521": [133, 133],
+    "X448": [56, 56],
     "X25519MLKEM768": [1216, 1120],
   };
   for (const [name, [clientLength, serverLength]] of Object.entries(validLengths)) {

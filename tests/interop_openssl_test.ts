@@ -14,6 +14,7 @@ import {
   CLASSIC_GROUPS,
   MiB,
   randomPayload,
+  RARE_GROUPS,
   readExactly,
   startOpenSslServer,
   SUITES,
@@ -45,6 +46,20 @@ for (const type of CERT_TYPES) {
       });
     }
   }
+}
+
+for (const group of RARE_GROUPS) {
+  Deno.test(`interop openssl s_server: ${group} (RFC 8446 §4.2.7) echoes 1 MiB`, async () => {
+    const pki = await testPki();
+    const leaf = pki.leaves["ECDSA P-256"];
+    await using server = await startOpenSslServer({ cert: leaf, groups: [group] });
+    // Default groups: the share goes out for X25519MLKEM768 and X25519, so the server asks for this one.
+    const { conn, info } = await connectClient(server.port);
+    using _ = conn;
+    assertNegotiated(info, { group, leaf });
+    await assertEchoes(conn, randomPayload(MiB));
+    await assertPeerClosesToo(conn);
+  });
 }
 
 Deno.test("interop openssl s_server: default client options pick X25519 beside the hybrid share", async () => {

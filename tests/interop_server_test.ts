@@ -22,7 +22,7 @@ const SUITES: CipherSuiteName[] = [
   "TLS_AES_256_GCM_SHA384",
   "TLS_CHACHA20_POLY1305_SHA256",
 ];
-const CLASSIC: Exclude<GroupName, "X25519MLKEM768">[] = ["X25519", "P-256", "P-384"];
+const CLASSIC = ["X25519", "P-256", "P-384"] as const;
 const OPENSSL_GROUP = { "X25519": "X25519", "P-256": "P-256", "P-384": "P-384" } as const;
 
 /** Client certificates (clientAuth EKU) issued by the test root and by the unrelated CA, as files. */
@@ -110,6 +110,21 @@ for (const type of CERT_TYPES) {
       });
     }
   }
+}
+
+for (const group of ["P-521", "X448"] as const) {
+  Deno.test(`interop server ← openssl s_client: RFC 8446 §4.2.7 -groups ${group} (default server groups)`, async () => {
+    const pki = await testPki();
+    await using server = startLineServer(leafServer(pki));
+    const r = await runClient(
+      "openssl",
+      sClientArgs(server.port, pki, ["-groups", group]),
+      "ping from openssl\n",
+    );
+    assert.match(r.stdout, /^Verify return code: 0 \(ok\)$/m, describe(r));
+    assert.match(r.stdout, /^ping from openssl$/m, describe(r));
+    assert.equal(server.handshakes[0]?.group, group, describe(r));
+  });
 }
 
 Deno.test("interop server ← openssl s_client: RFC 8446 §4.1.4 HelloRetryRequest (-groups P-384:X25519, server X25519)", async () => {
