@@ -73,7 +73,7 @@ const cases: [string, () => Promise<HelloParts>, AlertName][] = [
   ],
   [
     "RFC 8446 §4.2.7: no group in common is handshake_failure",
-    () => Promise.resolve({ groups: [NamedGroup.X448], shares: [] }),
+    () => Promise.resolve({ groups: [0x0100 /* ffdhe2048 */], shares: [] }),
     "handshake_failure",
   ],
   [
