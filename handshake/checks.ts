@@ -5,7 +5,8 @@
  */
 
 import { TlsAlertError } from "../errors.ts";
-import { ExtensionType, nameOf } from "./constants.ts";
+import type { PublicKeyInfo } from "../crypto/provider.ts";
+import { ExtensionType, nameOf, type SchemeInfo, SignatureScheme } from "./constants.ts";
 import type { Extension } from "./messages.ts";
 import { decodeEcPointFormats, EC_POINT_FORMAT_UNCOMPRESSED } from "./extensions12.ts";
 
@@ -25,6 +26,23 @@ export function checkChainLength(count: number, who: "server" | "client"): void 
 /** Throws the `alert` this side sends, with a sentence that says why. */
 export function abort(alert: ConstructorParameters<typeof TlsAlertError>[0], message: string): never {
   throw new TlsAlertError(alert, "local", message);
+}
+
+/**
+ * RFC 8446 §4.2.3, §4.4.3: a CertificateVerify's scheme fits the certificate's key — its type and, for the
+ * TLS 1.3 ECDSA schemes, which name one curve each, its curve. A scheme that does not is illegal_parameter
+ * (a field inconsistent with another, §6.2), decided before any signature is checked.
+ */
+export function checkSchemeFitsKey(scheme: SchemeInfo, key: PublicKeyInfo, who: string): void {
+  const curve = scheme.algorithm.kind === "ecdsa" ? scheme.algorithm.curve : undefined;
+  if (scheme.keyType !== key.keyType || (curve !== undefined && curve !== key.curve)) {
+    abort(
+      "illegal_parameter",
+      `${who} CertificateVerify scheme ${nameOf(SignatureScheme, scheme.code)} does not fit a ${
+        key.curve ? `${key.keyType} ${key.curve}` : key.keyType
+      } key (RFC 8446 §4.2.3)`,
+    );
+  }
 }
 
 /** RFC 8446 §4.2: an extension we did not offer is unsupported_extension; one not allowed here is illegal_parameter. */

@@ -40,7 +40,7 @@ import {
 import type { ClientHelloState } from "./client13_hello.ts";
 import { type CertifiedKey, selectSignatureScheme } from "./certified_key.ts";
 import type { Transcript } from "./transcript.ts";
-import { abort, checkChainLength, checkExtensions, findExtension } from "./checks.ts";
+import { abort, checkChainLength, checkExtensions, checkSchemeFitsKey, findExtension } from "./checks.ts";
 import { Connected } from "./connected13.ts";
 import { background } from "./_background.ts";
 import { clientTicketStore, type ResumptionOffer } from "./client13_psk.ts";
@@ -316,12 +316,7 @@ class ExpectCertificateVerify implements HandshakeState {
       );
     }
     const key = hello.config.verifier.publicKeyOf(this.identity.chain[0]);
-    if (scheme.keyType !== key.keyType) {
-      abort(
-        "illegal_parameter",
-        `CertificateVerify scheme ${nameOf(SignatureScheme, cv.algorithm)} does not fit a ${key.keyType} key`,
-      );
-    }
+    checkSchemeFitsKey(scheme, key, "server");
     const content = certificateVerifyContent("server", await hello.transcript.hash(io.crypto, suite.hash));
     if (!(await io.crypto.verify(scheme.algorithm, key, content, cv.signature))) {
       abort("decrypt_error", "server CertificateVerify signature does not verify (RFC 8446 §4.4.3)");

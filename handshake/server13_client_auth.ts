@@ -10,7 +10,7 @@ import { constantTimeEqual, equal } from "../bytes.ts";
 import type { GroupName, PublicKeyInfo } from "../crypto/provider.ts";
 import { CertificateVerificationError } from "../errors.ts";
 import type { PeerCertificate } from "../x509/verifier.ts";
-import { abort, checkChainLength } from "./checks.ts";
+import { abort, checkChainLength, checkSchemeFitsKey } from "./checks.ts";
 import { certificateVerifyContent } from "./client13_server_auth.ts";
 import { Connected } from "./connected13.ts";
 import { background } from "./_background.ts";
@@ -142,14 +142,7 @@ class ExpectClientCertificateVerify implements HandshakeState {
         `client CertificateVerify uses ${nameOf(SignatureScheme, cv.algorithm)}, which was not requested`,
       );
     }
-    if (scheme.keyType !== this.publicKey.keyType) {
-      abort(
-        "illegal_parameter",
-        `client CertificateVerify scheme ${
-          nameOf(SignatureScheme, cv.algorithm)
-        } does not fit a ${this.publicKey.keyType} key`,
-      );
-    }
+    checkSchemeFitsKey(scheme, this.publicKey, "client");
     const content = certificateVerifyContent("client", await transcript.hash(io.crypto, suite.hash));
     if (!(await io.crypto.verify(scheme.algorithm, this.publicKey, content, cv.signature))) {
       abort("decrypt_error", "client CertificateVerify signature does not verify (RFC 8446 §4.4.3)");

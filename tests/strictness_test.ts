@@ -7,7 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { concat } from "../bytes.ts";
-import { HandshakeType } from "../handshake/constants.ts";
+import type { PublicKeyInfo } from "../crypto/provider.ts";
+import type { TlsAlertError } from "../errors.ts";
+import { checkSchemeFitsKey } from "../handshake/checks.ts";
+import { HandshakeType, SCHEMES, SignatureScheme } from "../handshake/constants.ts";
 import { encodeHandshake, encodeKeyUpdate } from "../handshake/messages.ts";
 import {
   afterHandshake,
@@ -267,4 +270,31 @@ Deno.test("strictness: RFC 8446 §5.4 an empty alert record is unexpected_messag
       assertAlert(await play(s, alert(Uint8Array.of(2, 40, 0))), "decode_error");
     }
   }
+});
+
+Deno.test("strictness: RFC 8446 §4.2.3 a CertificateVerify scheme for another curve or key type is illegal_parameter, before verifying", () => {
+  const key = (keyType: PublicKeyInfo["keyType"], curve?: PublicKeyInfo["curve"]): PublicKeyInfo => ({
+    spki: new Uint8Array(0),
+    keyType,
+    curve,
+  });
+  const scheme = (code: number) => SCHEMES[code];
+  const fits = (code: number, k: PublicKeyInfo) => {
+    try {
+      checkSchemeFitsKey(scheme(code), k, "client");
+      return true;
+    } catch (e) {
+      assert.equal((e as TlsAlertError).alert, "illegal_parameter");
+      assert.match((e as TlsAlertError).message, /does not fit/);
+      return false;
+    }
+  };
+  const S = SignatureScheme;
+  assert.ok(fits(S.ecdsa_secp256r1_sha256, key("EC", "P-256")));
+  assert.ok(!fits(S.ecdsa_secp384r1_sha384, key("EC", "P-256")), "a P-384 scheme with a P-256 key");
+  assert.ok(!fits(S.ecdsa_secp521r1_sha512, key("EC", "P-384")), "a P-521 scheme with a P-384 key");
+  assert.ok(!fits(S.ecdsa_secp256r1_sha256, key("Ed25519")));
+  assert.ok(!fits(S.rsa_pss_pss_sha256, key("RSA")), "rsa_pss_pss needs an RSASSA-PSS key");
+  assert.ok(fits(S.rsa_pss_rsae_sha256, key("RSA")));
+  assert.ok(fits(S.ed25519, key("Ed25519")));
 });
