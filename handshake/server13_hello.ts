@@ -8,7 +8,6 @@
  * @module
  */
 
-import { equal } from "../bytes.ts";
 import type { GroupName } from "../crypto/provider.ts";
 import { type CertifiedKey, selectSignatureScheme } from "./certified_key.ts";
 import { abort, findExtension } from "./checks.ts";
@@ -46,6 +45,7 @@ import {
 } from "./messages.ts";
 import type { ServerConfig } from "./server_config.ts";
 import { checkEchoedCookie, type CookieContents, makeCookie } from "./server13_cookie.ts";
+import { checkRetriedHello } from "./server13_retry.ts";
 import { sendServerFlight } from "./server13_flight.ts";
 import { acceptTicket, findTicket, preferSuiteWithHash, skipOfferedEarlyData } from "./server13_psk.ts";
 import { Transcript } from "./transcript.ts";
@@ -321,26 +321,7 @@ class ExpectSecondClientHello implements HandshakeState {
     }
     const offer = readClientHello(decodeClientHello(m.body));
     const { hello } = offer;
-    const first = this.first;
-    // RFC 8446 §4.1.2: the client sends the same ClientHello, changing only key_share, cookie, early_data,
-    // pre_shared_key and padding.
-    if (
-      hello.legacyVersion !== first.legacyVersion || !equal(hello.random, first.random) ||
-      !equal(hello.legacySessionId, first.legacySessionId) ||
-      hello.cipherSuites.length !== first.cipherSuites.length ||
-      hello.cipherSuites.some((s, i) => s !== first.cipherSuites[i])
-    ) {
-      abort(
-        "illegal_parameter",
-        "the second ClientHello changes more than the HelloRetryRequest allows (RFC 8446 §4.1.2)",
-      );
-    }
-    if (findExtension(hello.extensions, ExtensionType.early_data) !== undefined) {
-      abort(
-        "illegal_parameter",
-        "early_data in the ClientHello after a HelloRetryRequest (RFC 8446 §4.2.10)",
-      );
-    }
+    checkRetriedHello(this.first, hello);
     await checkEchoedCookie(io.crypto, this.config.cookieKey, hello.random, offer.cookie, this.retry);
     const selected = this.retry.group;
     if (offer.keyShares.length !== 1 || offer.keyShares[0].group !== selected) {

@@ -18,6 +18,8 @@ import {
   decodeKeyShareServer,
   encodeCookie,
   encodeKeyShareClient,
+  encodeServerName,
+  encodeSignatureAlgorithms,
 } from "../handshake/extensions.ts";
 import { type ClientHello, decodeServerHello, type Extension } from "../handshake/messages.ts";
 import type { TlsEngine } from "../connection/engine.ts";
@@ -103,6 +105,41 @@ const retryCases: [string, (first: ClientHello, cookie: Uint8Array) => Promise<C
       ),
     "illegal_parameter",
   ],
+  [
+    "with its extensions in another order is illegal_parameter",
+    (f, c) => secondHello(f, c, (h) => ({ ...h, extensions: [...h.extensions].reverse() })),
+    "illegal_parameter",
+  ],
+  [
+    "with an extension changed (signature_algorithms) is illegal_parameter",
+    (f, c) =>
+      secondHello(f, c, (h) => ({
+        ...h,
+        extensions: h.extensions.map((e) =>
+          e.type === ExtensionType.signature_algorithms
+            ? { ...e, data: encodeSignatureAlgorithms([0x0804]) }
+            : e
+        ),
+      })),
+    "illegal_parameter",
+  ],
+  [
+    "with an extension added (server_name) is illegal_parameter",
+    (f, c) =>
+      secondHello(f, c, (h) => ({
+        ...h,
+        extensions: [
+          { type: ExtensionType.server_name, data: encodeServerName("example.com") },
+          ...h.extensions,
+        ],
+      })),
+    "illegal_parameter",
+  ],
+  [
+    "with other compression methods is illegal_parameter",
+    (f, c) => secondHello(f, c, (h) => ({ ...h, legacyCompressionMethods: Uint8Array.of(0, 0) })),
+    "illegal_parameter",
+  ],
 ];
 
 for (const [name, make, alert] of retryCases) {
@@ -147,4 +184,15 @@ Deno.test("server HRR: RFC 8446 §4.1.2 a second ClientHello of 4,096 extensions
     assert.equal(out[5], 2, "a ServerHello");
     assert.equal(retry.engine.error, undefined);
   }
+});
+
+Deno.test("server HRR: RFC 8446 §4.1.2 a second ClientHello may add padding and change only what the RFC permits", async () => {
+  const { engine, first, cookie } = await helloRetry();
+  const padded = await secondHello(first, cookie, (h) => ({
+    ...h,
+    extensions: [...h.extensions, { type: ExtensionType.padding, data: new Uint8Array(100) }],
+  }));
+  await engine.receive(helloRecord(padded));
+  assert.equal(engine.error, undefined);
+  assert.equal((await output(engine))[5], 2, "a ServerHello");
 });
