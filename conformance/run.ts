@@ -1,0 +1,120 @@
+/**
+ * Runs a list of tlsfuzzer runs, each against a fresh server, and sums up what they reported.
+ *
+ * @module
+ */
+
+import { excludedProbeCount, exclusionArgs } from "./exclusions.ts";
+import { makePki, removePki } from "./pki.ts";
+import { DEFAULT_TIMEOUT_SECONDS, type Run, runName } from "./plan.ts";
+import { startServer } from "./server.ts";
+import { locateTlsfuzzer, runScript, type ScriptResult, type Tlsfuzzer } from "./tlsfuzzer.ts";
+
+/** One run's result and verdict. */
+export interface RunOutcome {
+  readonly run: Run;
+  readonly result?: ScriptResult;
+  /** Why the run failed (empty when it passed). */
+  readonly problems: readonly string[];
+  readonly ok: boolean;
+  /** What the server saw: failed handshakes by alert. */
+  readonly serverFailures: ReadonlyMap<string, number>;
+}
+
+/** The sums over all runs. */
+export interface Report {
+  readonly outcomes: readonly RunOutcome[];
+  readonly ok: boolean;
+  readonly probes: number;
+  readonly passed: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly expectedFailures: number;
+  readonly seconds: number;
+  /** "conformance: N runs, …" */
+  readonly totalLine: string;
+}
+
+/** Options of {@link runAll}. */
+export interface RunAllOptions {
+  /** Called with each run's line as soon as it is known. */
+  readonly onResult?: (line: string, outcome: RunOutcome) => void;
+  /** An already located suite (default: {@link locateTlsfuzzer}). */
+  readonly suite?: Tlsfuzzer;
+}
+
+/** Runs `runs` in order, each against its own server. */
+export async function runAll(runs: readonly Run[], options: RunAllOptions = {}): Promise<Report> {
+  const started = performance.now();
+  const suite = options.suite ?? await locateTlsfuzzer();
+  const pki = await makePki();
+  const outcomes: RunOutcome[] = [];
+  try {
+    for (const run of runs) {
+      const outcome = await runOne(suite, pki, run);
+      outcomes.push(outcome);
+      options.onResult?.(formatLine(outcome), outcome);
+    }
+  } finally {
+    await removePki(pki);
+  }
+  const sum = (f: (r: ScriptResult) => number) =>
+    outcomes.reduce((n, o) => n + (o.result ? f(o.result) : 0), 0);
+  const failedRuns = outcomes.filter((o) => !o.ok).length;
+  const report = {
+    outcomes,
+    ok: failedRuns === 0,
+    probes: sum((r) => r.total),
+    passed: sum((r) => r.passed),
+    failed: sum((r) => r.failed + r.unexpectedPasses),
+    skipped: sum((r) => r.skipped),
+    expectedFailures: sum((r) => r.expectedFailures),
+    seconds: (performance.now() - started) / 1000,
+  };
+  const totalLine = `conformance: ${runs.length} runs (${failedRuns} failed), ${report.probes} probes run, ` +
+    `${report.passed} passed, ${report.failed} failed, ${report.expectedFailures} expected failures (-x), ` +
+    `${report.skipped} excluded (-e), in ${report.seconds.toFixed(0)} s`;
+  return { ...report, totalLine };
+}
+
+async function runOne(
+  suite: Tlsfuzzer,
+  pki: Awaited<ReturnType<typeof makePki>>,
+  run: Run,
+): Promise<RunOutcome> {
+  const args = [...(run.args ?? []), ...exclusionArgs(runName(run))].map((a) =>
+    a.replace(/\{(\w+)\}/g, (whole, name) => pki.files[name] ?? whole)
+  );
+  await using server = startServer(pki, run.server);
+  const result = await runScript(
+    suite,
+    run.script,
+    server.port,
+    args,
+    run.timeout ?? DEFAULT_TIMEOUT_SECONDS,
+  );
+  await server.close();
+  const problems: string[] = [];
+  if (!result.completed) {
+    problems.push(result.exitCode === 124 ? "timed out" : `no summary (exit code ${result.exitCode})`);
+  }
+  if (result.failed > 0) problems.push(`${result.failed} failed: ${result.failedProbes.join("; ")}`);
+  if (result.unexpectedPasses > 0) problems.push(`${result.unexpectedPasses} expected to fail passed`);
+  const excluded = excludedProbeCount(runName(run));
+  if (result.completed && result.skipped !== excluded) {
+    problems.push(`${excluded} probes excluded with -e but the script knows ${result.skipped} of them`);
+  }
+  if (result.completed && problems.length === 0 && result.exitCode !== 0) {
+    problems.push(`exit code ${result.exitCode}`);
+  }
+  return { run, result, problems, ok: problems.length === 0, serverFailures: server.stats.failures };
+}
+
+function formatLine(o: RunOutcome): string {
+  const r = o.result;
+  const counts = r
+    ? `${r.total} run, ${r.passed} passed, ${r.failed + r.unexpectedPasses} failed, ` +
+      `${r.expectedFailures} expected failures, ${r.skipped} excluded (${r.seconds.toFixed(1)} s)`
+    : "";
+  return `${o.ok ? "ok  " : "FAIL"} ${runName(o.run)}: ${counts}${o.ok ? "" : ` — ${o.problems.join("; ")}`}`;
+}
