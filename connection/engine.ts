@@ -75,8 +75,13 @@ export const MAX_CHANGE_CIPHER_SPEC = 1;
 const MAX_PIPELINED_RECORDS = 32;
 /** Most consecutive empty application_data records before the peer is considered abusive. */
 const MAX_EMPTY_RECORDS = 32;
-/** Most records received before the handshake completes (a handshake needs a handful; see SECURITY_NOTES.md). */
-export const MAX_HANDSHAKE_RECORDS = 512;
+/**
+ * Most records received before the handshake completes: a backstop, as records that carry handshake bytes are
+ * bounded by the messages' caps. It admits the longest ClientHello one byte per record (RFC 8446 §5.1 lets a
+ * message span any number of records), twice (after a HelloRetryRequest); what it stops is a stream of records
+ * the handshake ignores, such as TLS 1.2 HelloRequests (RFC 5246 §7.4.1.1).
+ */
+export const MAX_HANDSHAKE_RECORDS = 1 << 19;
 /** Most post-handshake messages (NewSessionTicket, KeyUpdate, …) received without application data between. */
 export const MAX_POST_HANDSHAKE_MESSAGES = 64;
 /** Most user_canceled alerts a connection accepts (RFC 8446 §6.1: one, then close_notify, is the norm). */

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { concat } from "../bytes.ts";
 import { TlsAlertError } from "../errors.ts";
 
 /** A handshake message cut out of the stream: type, body, and header ‖ body for the transcript. */
@@ -33,21 +32,16 @@ export function defaultMaxMessage(type: number): number {
   return type === CLIENT_HELLO ? MAX_CLIENT_HELLO : DEFAULT_MAX_HANDSHAKE_MESSAGE;
 }
 /**
- * Most records one handshake message may be spread over: a 64 KiB message fits in 4 full records (the
- * longest ClientHello in 9), and 256 still allows fragments of 256 bytes (512 for the longest ClientHello).
- * A peer cannot make us collect a message one byte per record, each kept as an object of its own.
- */
-export const MAX_HANDSHAKE_FRAGMENTS = 256;
-
-/**
- * Accumulates handshake record fragments and yields whole messages. Fragments are kept as a list and joined
- * once per complete message, so reassembly costs time linear in the bytes received.
+ * Accumulates handshake record fragments and yields whole messages. The bytes go into one buffer, so a message
+ * may come in any number of records — one byte per record too (RFC 8446 §5.1 sets no limit) — at a cost
+ * linear in the bytes and with no per-record state: what is held is at most one partial message (capped by
+ * `maxMessage`) and the record that completes it.
  */
 export class HandshakeReassembler {
-  #chunks: Uint8Array[] = [];
-  #length = 0;
-  /** Records that carried a part of the message now being collected. */
-  #fragments = 0;
+  #buffer = new Uint8Array(0);
+  /** The unread bytes are `#buffer[#start, #end)`. */
+  #start = 0;
+  #end = 0;
   readonly #maxMessage: (type: number) => number;
 
   /** `maxMessage` gives the longest message accepted of each handshake type (default {@link defaultMaxMessage}). */
@@ -57,46 +51,39 @@ export class HandshakeReassembler {
 
   /** True when no partial message is held (a key change must happen on a message boundary). */
   get empty(): boolean {
-    return this.#length === 0;
+    return this.#start === this.#end;
   }
 
-  /**
-   * Adds one handshake record's fragment. A zero-length handshake fragment is `unexpected_message` (§5.1), as
-   * is a message spread over more than {@link MAX_HANDSHAKE_FRAGMENTS} records.
-   */
+  /** Adds one handshake record's fragment. A zero-length handshake fragment is `unexpected_message` (§5.1). */
   push(fragment: Uint8Array): void {
     if (fragment.length === 0) {
       throw new TlsAlertError("unexpected_message", "local", "zero-length handshake record (RFC 8446 §5.1)");
     }
-    if (++this.#fragments > MAX_HANDSHAKE_FRAGMENTS) {
-      throw new TlsAlertError(
-        "unexpected_message",
-        "local",
-        `handshake message spread over more than ${MAX_HANDSHAKE_FRAGMENTS} records`,
-      );
-    }
-    this.#chunks.push(fragment.slice());
-    this.#length += fragment.length;
+    if (this.#end + fragment.length > this.#buffer.length) this.#makeRoom(fragment.length);
+    this.#buffer.set(fragment, this.#end);
+    this.#end += fragment.length;
   }
 
-  /** The first `n` buffered bytes (n ≤ buffered). */
-  #peek(n: number): Uint8Array {
-    if (this.#chunks[0].length >= n) return this.#chunks[0];
-    const out = new Uint8Array(n);
-    let offset = 0;
-    for (const c of this.#chunks) {
-      const take = Math.min(c.length, n - offset);
-      out.set(c.subarray(0, take), offset);
-      offset += take;
-      if (offset === n) break;
+  /** Moves the unread bytes to the front, in a buffer grown (by doubling) to hold `more` bytes after them. */
+  #makeRoom(more: number): void {
+    const held = this.#end - this.#start;
+    let size = Math.max(1024, this.#buffer.length);
+    while (size < held + more) size *= 2;
+    if (size === this.#buffer.length) {
+      this.#buffer.copyWithin(0, this.#start, this.#end);
+    } else {
+      const grown = new Uint8Array(size);
+      grown.set(this.#buffer.subarray(this.#start, this.#end));
+      this.#buffer = grown;
     }
-    return out;
+    this.#start = 0;
+    this.#end = held;
   }
 
   /** The next whole message, or `undefined` when more fragments are needed. */
   next(): RawHandshakeMessage | undefined {
-    if (this.#length < 4) return undefined;
-    const h = this.#peek(4);
+    if (this.#end - this.#start < 4) return undefined;
+    const h = this.#buffer.subarray(this.#start, this.#start + 4);
     const length = (h[1] << 16) | (h[2] << 8) | h[3];
     const max = this.#maxMessage(h[0]);
     if (length > max) {
@@ -107,13 +94,15 @@ export class HandshakeReassembler {
         `handshake message of type ${h[0]} and ${length} bytes exceeds the ${max}-byte limit`,
       );
     }
-    if (this.#length < 4 + length) return undefined;
-    const all = this.#chunks.length === 1 ? this.#chunks[0] : concat(...this.#chunks);
-    const raw = all.subarray(0, 4 + length);
-    const rest = all.subarray(4 + length);
-    this.#chunks = rest.length > 0 ? [rest] : [];
-    this.#length = rest.length;
-    this.#fragments = rest.length > 0 ? 1 : 0;
+    if (this.#end - this.#start < 4 + length) return undefined;
+    // A copy: the buffer is reused for the next messages.
+    const raw = this.#buffer.slice(this.#start, this.#start + 4 + length);
+    this.#start += 4 + length;
+    if (this.#start === this.#end) {
+      this.#start = this.#end = 0;
+      // A connection that received a large message does not keep its buffer for the rest of its life.
+      if (this.#buffer.length > 64 * 1024) this.#buffer = new Uint8Array(0);
+    }
     return { type: raw[0], body: raw.subarray(4), raw };
   }
 }

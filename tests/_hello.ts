@@ -108,12 +108,15 @@ export function clientHello(parts: HelloParts): ClientHello {
 export function helloRecord(hello: ClientHello | Uint8Array, fragment = 16384): Uint8Array {
   const body = hello instanceof Uint8Array ? hello : encodeClientHello(hello);
   const message = encodeHandshake(HandshakeType.client_hello, body);
-  const records: Uint8Array[] = [];
-  for (let offset = 0; offset < message.length; offset += fragment) {
-    const part = message.subarray(offset, offset + fragment);
-    records.push(new Uint8Array([22, 3, 1, part.length >> 8, part.length & 0xff]), part);
+  const count = Math.ceil(message.length / fragment);
+  const out = new Uint8Array(message.length + 5 * count);
+  for (let i = 0, at = 0; i < count; i++) {
+    const part = message.subarray(i * fragment, (i + 1) * fragment);
+    out.set([22, 3, 1, part.length >> 8, part.length & 0xff], at);
+    out.set(part, at + 5);
+    at += 5 + part.length;
   }
-  return concat(...records);
+  return out;
 }
 
 /** Everything the engine has queued for the transport, as one byte string. */

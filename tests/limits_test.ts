@@ -4,7 +4,8 @@
  * `tests/_scripted.ts`, edited record by record and protected again under the recorded keys.
  */
 import assert from "node:assert/strict";
-import { Writer } from "../bytes.ts";
+import { concat, Writer } from "../bytes.ts";
+import { runTarget, serializeScript } from "../fuzz/_harness.ts";
 import { HandshakeType } from "../handshake/constants.ts";
 import {
   decodeCertificate,
@@ -15,7 +16,7 @@ import {
   encodeKeyUpdate,
 } from "../handshake/messages.ts";
 import { MAX_CERTIFICATE_CHAIN } from "../handshake/checks.ts";
-import { MAX_CLIENT_HELLO, MAX_HANDSHAKE_FRAGMENTS } from "../record/handshake_reassembler.ts";
+import { MAX_CLIENT_HELLO } from "../record/handshake_reassembler.ts";
 import {
   MAX_HANDSHAKE_RECORDS,
   MAX_POST_HANDSHAKE_MESSAGES,
@@ -65,43 +66,49 @@ Deno.test("limits: RFC 8446 §6.2 a handshake message over 64 KiB (a ClientHello
   }
 });
 
-Deno.test(`limits: a handshake message may span ${MAX_HANDSHAKE_FRAGMENTS} records, not one more`, async () => {
-  const s = await scenario("client");
-  const split = (n: number) =>
-    edit(s, (records) => {
-      const i = messageIndex(records, HandshakeType.certificate);
-      records.splice(i, 1, ...fragments(records[i], n));
-    });
-  assertCompleted(await play(s, split(MAX_HANDSHAKE_FRAGMENTS)));
-  const over = await play(s, split(MAX_HANDSHAKE_FRAGMENTS + 1));
-  assert.match(assertAlert(over, "unexpected_message").message, /more than 256 records/);
-});
-
-Deno.test(`limits: at most ${MAX_HANDSHAKE_RECORDS} records before the handshake completes`, async () => {
-  const s = await scenario("server-mtls-alpn");
-  // Every handshake message of the client cut into up to `perMessage` records.
-  const split = (perMessage: number) => {
-    let count = 0;
-    const script = edit(s, (records) => {
+Deno.test("limits: RFC 8446 §5.1 a handshake message may span any number of records, one byte each", async () => {
+  for (const name of ["client", "server-mtls-alpn"]) {
+    const s = await scenario(name);
+    const split = edit(s, (records) => {
       const end = afterHandshake(records);
       const out: ScriptRecord[] = [];
-      records.slice(0, end).forEach((r) => {
-        const pieces = r.type === CT.handshake ? fragments(r, Math.min(perMessage, r.content.length)) : [r];
-        out.push(...pieces);
-      });
-      count = out.length;
+      for (const r of records.slice(0, end)) {
+        out.push(...(r.type === CT.handshake ? fragments(r, r.content.length) : [r]));
+      }
       records.splice(0, end, ...out);
     });
-    return { script, count };
+    // The longest message (the Certificate) comes in more records than the old cap of 256.
+    const longest = Math.max(
+      ...s.script.records.filter((r) => r.type === CT.handshake).map((r) => r.content.length),
+    );
+    assert.ok(longest > 256, `${longest} bytes`);
+    assertCompleted(await play(s, split, { together: true }));
+  }
+});
+
+Deno.test(`limits: at most ${MAX_HANDSHAKE_RECORDS} records before the handshake completes (RFC 5246 §7.4.1.1 HelloRequests)`, async () => {
+  // A TLS 1.2 client ignores HelloRequests while it negotiates: a server could send them without end.
+  const s = await scenario("client-tls12");
+  const deliveries = await serializeScript(s.script, s.epochs);
+  const serverHello = 5 + s.script.records[0].content.length;
+  /** The recorded server traffic with `n` HelloRequest records after the ServerHello, in one delivery. */
+  const withRequests = (n: number) => {
+    const all = concat(...deliveries);
+    const out = new Uint8Array(all.length + 9 * n);
+    out.set(all.subarray(0, serverHello));
+    const request = Uint8Array.of(CT.handshake, 3, 3, 0, 4, HandshakeType.hello_request, 0, 0, 0);
+    for (let i = 0; i < n; i++) out.set(request, serverHello + 9 * i);
+    out.set(all.subarray(serverHello), serverHello + 9 * n);
+    return [out];
   };
-  const under = split(100);
-  assert.ok(under.count <= MAX_HANDSHAKE_RECORDS);
-  assertCompleted(await play(s, under.script));
-  const over = split(MAX_HANDSHAKE_FRAGMENTS);
-  assert.ok(over.count > MAX_HANDSHAKE_RECORDS, `${over.count} records`);
+  const under = await runTarget(s, withRequests(1000));
+  assert.equal(under.error, undefined);
+  assert.ok(under.connected, "1,000 HelloRequests are ignored and the handshake completes");
+  // The ServerHello counts too: MAX_HANDSHAKE_RECORDS HelloRequests after it are one record over the cap.
+  const over = await runTarget(s, withRequests(MAX_HANDSHAKE_RECORDS));
   assert.match(
-    assertAlert(await play(s, over.script), "unexpected_message").message,
-    /more than 512 records/,
+    assertAlert(over, "unexpected_message").message,
+    new RegExp(`more than ${MAX_HANDSHAKE_RECORDS} records`),
   );
 });
 

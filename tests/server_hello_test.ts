@@ -271,3 +271,13 @@ Deno.test("server ClientHello: RFC 8446 §5, §D.4 a ClientHello and two ChangeC
     "a protected alert last",
   );
 });
+
+Deno.test("server ClientHello: RFC 8446 §5.1 a ClientHello one byte per record is accepted (1 KiB and 64 KiB of extensions)", async () => {
+  for (const extra of [unknownExtensions(1, 1024), unknownExtensions(1, 65000)]) {
+    const hello = clientHello({ shares: [await share("X25519")], extra });
+    const started = performance.now();
+    await serverHelloFor(helloRecord(hello, 1));
+    // Linear: about 66,000 records take well under a second here.
+    assert.ok(performance.now() - started < 10_000, `${performance.now() - started} ms`);
+  }
+});
