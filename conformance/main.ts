@@ -13,8 +13,10 @@
  * @module
  */
 
-import { runAll } from "./run.ts";
+import { checkCoverage, exclusionCounts, runAll } from "./run.ts";
 import { PLAN, runName } from "./plan.ts";
+import { CATEGORIES } from "./exclusions.ts";
+import { locateTlsfuzzer } from "./tlsfuzzer.ts";
 
 const args = [...Deno.args];
 const take = (flag: string) => {
@@ -31,11 +33,31 @@ if (runs.length === 0) {
   console.error(`no run matches ${args.join(" ")}`);
   Deno.exit(2);
 }
+let suite;
+try {
+  suite = await locateTlsfuzzer();
+} catch (e) {
+  console.error(`conformance: ${(e as Error).message}`);
+  Deno.exit(2);
+}
+const coverage = checkCoverage(suite);
+for (const problem of coverage) console.log(`FAIL coverage: ${problem}`);
 const report = await runAll(runs, {
+  suite,
   onResult: (line, outcome) => {
     console.log(line);
     if (verbose && !outcome.ok) console.log(outcome.result?.output ?? "");
   },
 });
 console.log(report.totalLine);
-Deno.exit(report.ok ? 0 : 1);
+console.log(
+  "excluded (scripts not run / probes skipped with -e / probes run expecting failure with -x), by reason:",
+);
+for (const [category, n] of exclusionCounts()) {
+  console.log(
+    `  ${category}: ${n.scripts} / ${n.probes} / ${n.expected} — ${
+      CATEGORIES[category as keyof typeof CATEGORIES]
+    }`,
+  );
+}
+Deno.exit(report.ok && coverage.length === 0 ? 0 : 1);

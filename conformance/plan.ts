@@ -64,6 +64,11 @@ const ECDHE_RSA = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256";
 /** Every probe, not a random sample (the scripts that sample take `-n 0` for all). */
 const ALL = ["-n", "0"];
 
+/** The suites for the TLS 1.2 scripts' `-C` (their defaults are CBC or RSA key transport). */
+const ECDHE_ECDSA = "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256";
+/** TLS 1.2 with ECDHE and an AEAD suite, extended master secret sent (`-M`): for the default server. */
+const TLS12 = ["-d", "-C", ECDHE_RSA, "-M"];
+
 const run = (script: string, extra: Partial<Run> = {}): Run => ({ script, server: RSA, ...extra });
 const clientCert = (key: string, cert: string) => ["-k", `{${key}}`, "-c", `{${cert}}`];
 
@@ -159,4 +164,35 @@ export const PLAN: readonly Run[] = [
   run("test-tls13-version-negotiation.py", { args: [...ALL, "-d", "-M", "-C", ECDHE_RSA] }),
   run("test-tls13-zero-content-type.py", { args: ALL }),
   run("test-tls13-zero-length-data.py", { args: ALL }),
+
+  // ---- TLS 1.2, with ECDHE and AEAD suites (the scripts not listed are in exclusions.ts) ----
+  run("test-ccs.py", { args: TLS12 }),
+  run("test-connection-abort.py", { args: TLS12 }),
+  run("test-conversation.py", { ci: true, args: TLS12 }),
+  run("test-conversation.py", {
+    variant: "no extended master secret",
+    ci: true,
+    server: RSA_NO_EMS,
+    args: ["-d", "-C", ECDHE_RSA],
+    note: "without -M: a server with requireExtendedMasterSecret: false",
+  }),
+  run("test-conversation.py", { variant: "ECDSA", server: ECDSA, args: ["-d", "-C", ECDHE_ECDSA, "-M"] }),
+  run("test-cve-2004-0079.py", { args: ["-C", ECDHE_RSA, "-M"] }),
+  run("test-cve-2016-6309.py", { args: TLS12 }),
+  run("test-downgrade-protection.py", { args: ["-d", "-M", "--server-max-protocol", "TLSv1.3"] }),
+  run("test-early-application-data.py", { args: TLS12 }),
+  run("test-ecdhe-rsa-key-exchange-with-bad-messages.py", { ci: true, args: ["-C", ECDHE_RSA, "-M"] }),
+  run("test-fuzzed-ciphertext.py", { args: TLS12 }),
+  run("test-hello-request-by-client.py", { args: TLS12 }),
+  run("test-interleaved-CKE-with-CCS.py", { args: ["-C", ECDHE_RSA, "-M"] }),
+  run("test-invalid-client-hello-w-record-overflow.py", { args: TLS12 }),
+  run("test-invalid-compression-methods.py", { args: TLS12 }),
+  run("test-invalid-content-type.py", { ci: true, args: TLS12 }),
+  run("test-large-hello.py", { args: ["-d", "-M"] }),
+  run("test-no-mlkem-in-old-tls.py", { args: TLS12 }),
+  run("test-record-layer-fragmentation.py", { ci: true, args: TLS12 }),
+  run("test-renegotiation-disabled.py", { server: RSA_NO_EMS, args: ["-d", "-C", ECDHE_RSA] }),
+  run("test-truncating-of-client-hello.py", { ci: true, args: TLS12 }),
+  run("test-version-numbers.py", { ci: true, args: TLS12 }),
+  run("test-zero-length-data.py", { ci: true, args: TLS12 }),
 ];

@@ -4,9 +4,17 @@
  * @module
  */
 
-import { excludedProbeCount, exclusionArgs } from "./exclusions.ts";
+import { join } from "node:path";
+import {
+  CATEGORIES,
+  type Category,
+  EXCLUDED_PROBES,
+  EXCLUDED_SCRIPTS,
+  excludedProbeCount,
+  exclusionArgs,
+} from "./exclusions.ts";
 import { makePki, removePki } from "./pki.ts";
-import { DEFAULT_TIMEOUT_SECONDS, type Run, runName } from "./plan.ts";
+import { DEFAULT_TIMEOUT_SECONDS, PLAN, type Run, runName } from "./plan.ts";
 import { startServer } from "./server.ts";
 import { locateTlsfuzzer, runScript, type ScriptResult, type Tlsfuzzer } from "./tlsfuzzer.ts";
 
@@ -117,4 +125,48 @@ function formatLine(o: RunOutcome): string {
       `${r.expectedFailures} expected failures, ${r.skipped} excluded (${r.seconds.toFixed(1)} s)`
     : "";
   return `${o.ok ? "ok  " : "FAIL"} ${runName(o.run)}: ${counts}${o.ok ? "" : ` — ${o.problems.join("; ")}`}`;
+}
+
+/**
+ * Checks that the plan and the exclusions cover the suite: every `test-*.py` script is either run or excluded
+ * (not both), and every probe exclusion names a run of the plan. Returns the problems found.
+ */
+export function checkCoverage(suite: Tlsfuzzer): string[] {
+  const problems: string[] = [];
+  const onDisk = [...Deno.readDirSync(join(suite.root, "scripts"))]
+    .map((e) => e.name)
+    .filter((n) => n.startsWith("test-") && n.endsWith(".py"));
+  const run = new Set(PLAN.map((r) => r.script));
+  const excluded = new Set(EXCLUDED_SCRIPTS.map((e) => e.script));
+  for (const name of onDisk) {
+    if (!run.has(name) && !excluded.has(name)) problems.push(`${name} is neither run (plan.ts) nor excluded`);
+    if (run.has(name) && excluded.has(name)) problems.push(`${name} is both run and excluded`);
+  }
+  for (const name of [...run, ...excluded]) {
+    if (!onDisk.includes(name)) problems.push(`${name} is not a script of this tlsfuzzer`);
+  }
+  const runs = new Set(PLAN.map(runName));
+  for (const e of EXCLUDED_PROBES) {
+    if (!runs.has(e.run)) problems.push(`probe exclusion for ${e.run}, which is not a run of plan.ts`);
+  }
+  if (new Set(PLAN.map(runName)).size !== PLAN.length) problems.push("two runs of plan.ts have one name");
+  return problems;
+}
+
+/** Excluded scripts and probes (`-e`), and expected failures (`-x`), by category. */
+export function exclusionCounts(): Map<Category, { scripts: number; probes: number; expected: number }> {
+  const out = new Map<Category, { scripts: number; probes: number; expected: number }>();
+  const entry = (c: Category) => {
+    let e = out.get(c);
+    if (!e) out.set(c, e = { scripts: 0, probes: 0, expected: 0 });
+    return e;
+  };
+  for (const e of EXCLUDED_SCRIPTS) entry(e.category).scripts++;
+  for (const e of EXCLUDED_PROBES) {
+    if (e.expect) entry(e.category).expected += e.probes.length;
+    else entry(e.category).probes += e.probes.length;
+  }
+  return new Map(
+    [...out].sort((a, b) => Object.keys(CATEGORIES).indexOf(a[0]) - Object.keys(CATEGORIES).indexOf(b[0])),
+  );
 }
