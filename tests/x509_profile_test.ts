@@ -598,3 +598,51 @@ Deno.test("RFC 5280 §6.1: a pinned certificate must still fit its use: name, ke
     "bad_key_identifier",
   );
 });
+
+Deno.test("RFC 5280 §4 / BR §7.1: generateCertificate makes certificates that keep every rule of their role", async () => {
+  const keys = await keyPool();
+  const root = await generateCertificate({ subject: "CN=Gen Root", isCA: true, key: keys.rsa2048 });
+  const inter = await generateCertificate({
+    subject: "CN=Gen Inter",
+    isCA: true,
+    pathLength: 0,
+    nameConstraints: { permitted: ["example.com"] },
+    key: keys.ec[1],
+    issuer: root,
+  });
+  const leaves = await Promise.all([
+    generateCertificate({ subject: "www.example.com", key: keys.ec[2], issuer: inter }),
+    generateCertificate({ subject: "", subjectAltNames: ["a.example.com"], key: keys.ec[3], issuer: inter }),
+    generateCertificate({ subject: "CN=ed.example.com", keyAlgorithm: "Ed25519", issuer: inter }),
+  ]);
+  const check = (der: Uint8Array, role: "leaf" | "intermediate" | "anchor" | "pinned") => {
+    const cert = decodeCertificate(der);
+    checkProfile(cert, { role, purpose: "serverAuth" });
+    if (role !== "leaf" && role !== "pinned") checkProfile(cert, { role, purpose: "clientAuth" });
+    const serial = Uint8Array.fromHex(cert.serialNumber);
+    assert.ok(
+      serial.length >= 1 && serial.length <= 20 && serial[0] > 0 && serial[0] < 0x80,
+      cert.serialNumber,
+    );
+    assert.ok(cert.subjectKeyIdentifier && cert.authorityKeyIdentifier, "key identifiers");
+    return cert;
+  };
+  check(root.der, "anchor");
+  assert.ok(check(inter.der, "intermediate").criticalExtensions.includes(ExtensionOid.nameConstraints));
+  assert.ok(check(inter.der, "anchor").criticalExtensions.includes(ExtensionOid.basicConstraints));
+  for (const leaf of leaves) {
+    const cert = check(leaf.der, "leaf");
+    assert.ok(
+      cert.extKeyUsage?.includes(KeyPurposeOid.serverAuth) &&
+        cert.extKeyUsage.includes(KeyPurposeOid.clientAuth),
+    );
+    checkProfile(cert, { role: "leaf", purpose: "clientAuth" });
+    await verifyCertificateChain({
+      leaf: leaf.der,
+      intermediates: [inter.der],
+      trustAnchors: [root.cert],
+      hostname: cert.subjectAltNames[0].value,
+    });
+  }
+  check((await generateCertificate({ subject: "localhost" })).der, "pinned");
+});

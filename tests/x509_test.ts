@@ -602,6 +602,42 @@ Deno.test("RFC 5280 §6: openssl-made ECDSA P-384, RSA and Ed25519 certificates 
   await rejectsWith(verify([pki.root.cert], [decodePem(pki.untrusted.cert)[0].der]), "unknown_issuer");
 });
 
+Deno.test("RFC 5280 §4.2.1.1: an openssl-made leaf without authority key identifier is refused, as by openssl -x509_strict", async () => {
+  const pki = await testPki();
+  const der = decodePem(pki.nonConformant.cert)[0].der;
+  assert.equal(decodeCertificate(der).authorityKeyIdentifier, undefined);
+  assert.equal(decodeCertificate(der).extKeyUsage, undefined);
+  await rejectsWith(verify([pki.root.cert], [der]), "bad_key_identifier", "CN=localhost");
+  const strict = await new Deno.Command("openssl", {
+    args: [
+      "verify",
+      "-x509_strict",
+      "-purpose",
+      "sslserver",
+      "-CAfile",
+      pki.root.certPath,
+      pki.nonConformant.certPath,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(strict.success, false);
+  assert.match(
+    new TextDecoder().decode(strict.stdout) + new TextDecoder().decode(strict.stderr),
+    /Missing Authority Key Identifier/i,
+  );
+  // Without -x509_strict OpenSSL accepts it: the profile is what makes the difference.
+  const lax = await openssl([
+    "verify",
+    "-purpose",
+    "sslserver",
+    "-CAfile",
+    pki.root.certPath,
+    pki.nonConformant.certPath,
+  ], pki.dir);
+  assert.match(lax, /: OK$/m);
+});
+
 const SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 const haveBundle = (() => {
   try {
