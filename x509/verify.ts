@@ -85,14 +85,8 @@ function intermediatesDer(inputs: readonly CertificateInput[]): Uint8Array[] {
     try {
       return decodePem(input, "CERTIFICATE").map((b) => b.der);
     } catch (e) {
-      throw new CertificateVerificationError(
-        "malformed",
-        `intermediates[${i}]: ${(e as Error).message}`,
-        undefined,
-        {
-          cause: e,
-        },
-      );
+      const message = `intermediates[${i}]: ${(e as Error).message}`;
+      throw new CertificateVerificationError("malformed", message, undefined, { cause: e });
     }
   });
 }

@@ -63,24 +63,34 @@ export interface X509Certificate extends PeerCertificate {
   /** The subject's public key. */
   readonly publicKey: X509PublicKey;
   /** The basic constraints extension (RFC 5280 §4.2.1.9). */
-  readonly basicConstraints?: { readonly cA: boolean; readonly pathLenConstraint?: number };
+  readonly basicConstraints?: {
+    /** Whether the subject is a CA. */
+    readonly cA: boolean;
+    /** The most intermediate CA certificates that may follow this one on a path. */
+    readonly pathLenConstraint?: number;
+  };
   /** The key usage bits that are set (RFC 5280 §4.2.1.3). */
   readonly keyUsage?: readonly KeyUsageName[];
   /** The key purpose OIDs of the extended key usage extension (RFC 5280 §4.2.1.12). */
   readonly extKeyUsage?: readonly string[];
   /** The subject key identifier, as lowercase hex (RFC 5280 §4.2.1.2). */
   readonly subjectKeyIdentifier?: string;
-  /** The authority key identifier's fields (RFC 5280 §4.2.1.1); identifiers and numbers as lowercase hex. */
+  /** The authority key identifier extension (RFC 5280 §4.2.1.1). */
   readonly authorityKeyIdentifier?: {
+    /** The keyIdentifier, as lowercase hex: the issuer's subject key identifier. */
     readonly keyIdentifier?: string;
+    /** True when the authorityCertIssuer field is present (the profile forbids it). */
     readonly authorityCertIssuer?: boolean;
+    /** The authorityCertSerialNumber, as lowercase hex, when present (the profile forbids it). */
     readonly authorityCertSerialNumber?: string;
   };
   /** The directoryName entries of the subjectAltName extension, RFC 4514 style. */
   readonly subjectAltDirectoryNames: readonly string[];
   /** The name constraints extension (RFC 5280 §4.2.1.10). */
   readonly nameConstraints?: {
+    /** The permitted subtrees; absent when the field is absent (no restriction). */
     readonly permitted?: readonly X509NameConstraint[];
+    /** The excluded subtrees; empty when the field is absent. */
     readonly excluded: readonly X509NameConstraint[];
   };
   /** The authority information access extension: OCSP responders and CA issuer URLs (RFC 5280 §4.2.2.1). */
