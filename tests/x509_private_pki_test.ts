@@ -177,4 +177,10 @@ Deno.test("RFC 5280 §4 / BR §7.1: generateCertificate makes certificates that 
     });
   }
   check((await generateCertificate({ subject: "localhost" })).der, "pinned");
+  // What it cannot make conformant, it refuses to make.
+  await assert.rejects(generateCertificate({ subject: "", subjectAltNames: [] }), TypeError);
+  await assert.rejects(
+    generateCertificate({ subject: "", subjectAltNames: ["ca.example"], isCA: true }),
+    TypeError,
+  );
 });

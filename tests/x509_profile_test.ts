@@ -98,7 +98,7 @@ const CASES: readonly Case[] = [
     name: "a leaf with an empty subject and no subjectAltName",
     code: "bad_name",
     subject: "",
-    make: () => chain({ leaf: { subject: "", subjectAltNames: [] } }),
+    make: () => chain({ leaf: { subject: "", subjectAltNames: [], overrides: {} } }), // generateCertificate refuses it otherwise
   },
   {
     rule: "leaf-san-not-critical",

@@ -294,6 +294,11 @@ export async function generateCertificate(
     throw new TypeError("pathLength must be a non-negative integer, for a CA certificate only");
   }
   if (options.nameConstraints && !isCA) throw new TypeError("nameConstraints is for a CA certificate only");
+  // RFC 5280 §4.1.2.6: a CA needs a subject, and a certificate with an empty one a subjectAltName.
+  if (options.subject === "" && !options.overrides) {
+    if (isCA) throw new TypeError("a CA certificate needs a subject");
+    if (!options.subjectAltNames?.length) throw new TypeError("an empty subject needs subjectAltNames");
+  }
 
   // The subject's key pair.
   let pkcs8: Uint8Array;
