@@ -8,6 +8,7 @@
  * deno task conformance --ci                # the selection tests/conformance_test.ts runs
  * deno task conformance tls13-hrr keyupdate # the runs whose name contains one of these
  * deno task conformance -v …                # also print the output of each script that failed
+ * deno task conformance --exclusions       # the exclusions by reason, as a Markdown table (docs/conformance.md)
  * ```
  *
  * @module
@@ -24,6 +25,15 @@ const take = (flag: string) => {
   if (i >= 0) args.splice(i, 1);
   return i >= 0;
 };
+if (take("--exclusions")) {
+  console.log("| reason | scripts not run | probes skipped (`-e`) | probes expected to fail (`-x`) |");
+  console.log("| --- | --- | --- | --- |");
+  for (const [category, n] of exclusionCounts()) {
+    const why = CATEGORIES[category as keyof typeof CATEGORIES];
+    console.log(`| \`${category}\`: ${why} | ${n.scripts} | ${n.probes} | ${n.expected} |`);
+  }
+  Deno.exit(0);
+}
 const ci = take("--ci");
 const verbose = take("-v");
 const runs = PLAN.filter((r) =>
