@@ -15,6 +15,7 @@ import { decodeCertificate, ExtensionOid, KeyPurposeOid } from "../x509/certific
 import { generateCertificate } from "../x509/generate.ts";
 import { checkProfile, PROFILE_RULES } from "../x509/profile.ts";
 import { verifyCertificateChain } from "../x509/verify.ts";
+import { TrustAnchors } from "../x509/trust_store.ts";
 import { assertRejects, keyPool, UNKNOWN_EXTENSION_OID } from "./_chains.ts";
 import { type Chain, chain, ext, HOST, keyIdOf, octets, overrides, verify } from "./_profile.ts";
 
@@ -410,4 +411,47 @@ Deno.test("RFC 5280 §4.1.2.6: a CA with an empty subject is bad_name", async ()
 Deno.test("every rule of PROFILE_RULES has a case in this file", () => {
   const covered = new Set([...CASES.map((c) => c.rule), "ca-subject-not-empty"]);
   assert.deepEqual(PROFILE_RULES.map((r) => r.id).filter((id) => !covered.has(id)), []);
+});
+
+Deno.test("RFC 5280 §6.1.1 (d): a curated store's root is exempt from the CA-encoding rules, a caCerts root is not", async () => {
+  // A root with non-critical basicConstraints, no keyUsage and an AKI carrying issuer and serial, as the
+  // Go Daddy / Starfield Class 2 roots of the Mozilla store have.
+  const akiWithIssuer = sequence(
+    encode(contextTag(0, false), await keyIdOf(0)),
+    encode(contextTag(1, true), encode(contextTag(4, true), encodeName("CN=Profile Root, O=subtls"))),
+    encode(contextTag(2, false), new Uint8Array([5])),
+  );
+  const c = await chain({
+    root: {
+      overrides: {
+        extensions: {
+          [ExtensionOid.basicConstraints]: { critical: false },
+          [ExtensionOid.keyUsage]: false,
+          [ExtensionOid.authorityKeyIdentifier]: { value: akiWithIssuer },
+        },
+      },
+    },
+  });
+  const input = { leaf: c.leaf.der, intermediates: [c.inter.der], hostname: HOST };
+  // Given by the user, the root is held to every rule.
+  await assertRejects(
+    verifyCertificateChain({ ...input, trustAnchors: [c.root.cert] }),
+    "bad_key_identifier",
+  );
+  // As a root of a curated store (TrustAnchors.fromTrustedData is how the Mozilla store is built), it ends
+  // the path.
+  const curated = TrustAnchors.fromTrustedData([c.root.der]);
+  const { path } = await verifyCertificateChain({ ...input, trustAnchors: curated });
+  assert.equal(path.length, 3);
+  // The waiver covers those rules only: a curated root whose keyUsage lacks keyCertSign is still refused.
+  const noCertSign = await chain({ root: { keyUsage: ["digitalSignature"] } });
+  await assertRejects(
+    verifyCertificateChain({
+      leaf: noCertSign.leaf.der,
+      intermediates: [noCertSign.inter.der],
+      hostname: HOST,
+      trustAnchors: TrustAnchors.fromTrustedData([noCertSign.root.der]),
+    }),
+    "bad_key_usage",
+  );
 });

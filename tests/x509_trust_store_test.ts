@@ -32,7 +32,7 @@ Deno.test("Mozilla store: every embedded root parses; the store is made once and
   assert.ok(!store.has(isrg.der.subarray(0, 10)));
 });
 
-Deno.test("Mozilla store: exactly the eight roots that break the profile cannot end a path (docs/x509.md)", () => {
+Deno.test("Mozilla store: eight roots break a CA-encoding rule; as curated anchors they are exempt, in caCerts they are not (docs/x509.md)", () => {
   const refused = [];
   for (const root of mozillaTrustAnchors().all()) {
     try {
@@ -53,6 +53,13 @@ Deno.test("Mozilla store: exactly the eight roots that break the profile cannot 
     "OU=Starfield Class 2 Certification Authority, O=Starfield Technologies\\, Inc., C=US [bad_key_identifier]",
     "OU=ePKI Root Certification Authority, O=Chunghwa Telecom Co.\\, Ltd., C=TW [bad_basic_constraints]",
   ]);
+  // As anchors of the curated store they end paths: only the three CA-encoding rules are waived for them.
+  for (const root of mozillaTrustAnchors().all()) {
+    if (root.notAfter < new Date()) continue;
+    checkProfile(root, { role: "anchor", purpose: "serverAuth", curated: true });
+  }
+  assert.ok(mozillaTrustAnchors().curated);
+  assert.ok(!TrustAnchors.from([mozillaTrustAnchors().all()[0].der]).curated);
   // The nine roots with serial number 0 are not among them (a trust anchor may have serial 0).
   assert.ok(mozillaTrustAnchors().all().filter((r) => /^0+$/.test(r.serialNumber)).length >= 9);
 });

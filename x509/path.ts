@@ -102,7 +102,11 @@ class PathBuilder {
     const role = anchor ? "the trust anchor" : "the intermediate CA certificate";
     checkValidity(issuer, this.now, role);
     // cA, keyCertSign, key identifiers, extended key usage, critical extensions, …
-    checkProfile(issuer, { role: anchor ? "anchor" : "intermediate", purpose: this.purpose });
+    checkProfile(issuer, {
+      role: anchor ? "anchor" : "intermediate",
+      purpose: this.purpose,
+      curated: anchor && this.anchors.curated,
+    });
     // §6.1.4(l, m): intermediates below this one, self-issued ones excepted, may not exceed pathLenConstraint.
     const pathLength = issuer.basicConstraints?.pathLenConstraint;
     if (pathLength !== undefined) {

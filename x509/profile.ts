@@ -31,8 +31,14 @@
  *   rules of intermediates instead (its extKeyUsage must allow the purpose).
  * - Every other rule applies to trust anchors as to intermediates, as `openssl verify -x509_strict` and
  *   pyca/cryptography do: a CA whose basicConstraints is not critical, or that lacks a subject key
- *   identifier, is refused even as a root. Eight roots of the Mozilla store break one of these rules and
- *   cannot end a path (`docs/x509.md` names them).
+ *   identifier, is refused even as a root when the user passes it in `caCerts`.
+ * - A root from a curated store (the embedded Mozilla store, or the system's bundle) is trust anchor
+ *   information that the store's maintainers vetted (RFC 5280 §6.1.1(d)); the three rules about how a CA
+ *   encodes its own certificate (`aki-key-identifier-only`, `ca-ski-present`,
+ *   `ca-basic-constraints-critical`) do not apply to it, nor `ca-key-usage` beyond §6.1.4 (n), as
+ *   mozilla::pkix does not apply them. Eight roots of
+ *   the Mozilla store break one of them (`docs/x509.md` names them); refusing them would refuse every site
+ *   whose only path ends there. Every other rule, validity and signatures included, still applies.
  *
  * @module
  */
@@ -50,6 +56,11 @@ export interface RuleContext {
   readonly role: Role;
   /** The key purpose the path is validated for. */
   readonly purpose: "serverAuth" | "clientAuth";
+  /**
+   * For an `anchor`: whether it comes from a curated root store (the embedded Mozilla store or the
+   * system's bundle) rather than from the user's `caCerts` (see the module documentation).
+   */
+  readonly curated?: boolean;
 }
 
 /** One rule of the profile. */
@@ -64,6 +75,12 @@ export interface ProfileRule {
   readonly roles: readonly Role[];
   /** Why `cert` breaks the rule, or undefined when it keeps it. */
   readonly check: (cert: ParsedCertificate, context: RuleContext) => string | undefined;
+  /**
+   * A rule about how a CA encodes what it issues, which a curated root store's anchor is exempt from: the
+   * store's maintainers admitted the root as trust anchor information (RFC 5280 §6.1.1(d)), and mozilla::pkix
+   * does not check these fields of a trust anchor.
+   */
+  readonly curatedAnchorExempt?: true;
 }
 
 const ALL: readonly Role[] = ["leaf", "intermediate", "anchor", "pinned"];
@@ -182,6 +199,7 @@ export const PROFILE_RULES: readonly ProfileRule[] = [
     source: "BR §7.1.2.11.1, §7.1.2.1.3",
     code: "bad_key_identifier",
     roles: ISSUED,
+    curatedAnchorExempt: true,
     check: (cert) => {
       // keyIdentifier MUST be present; authorityCertIssuer and authorityCertSerialNumber MUST NOT.
       const aki = cert.authorityKey;
@@ -209,6 +227,7 @@ export const PROFILE_RULES: readonly ProfileRule[] = [
     source: "RFC 5280 §4.2.1.2",
     code: "bad_key_identifier",
     roles: CA,
+    curatedAnchorExempt: true,
     check: (cert) =>
       // The subject key identifier MUST appear in all CA certificates.
       cert.subjectKeyIdentifier ? undefined : "it is a CA without a subject key identifier",
@@ -237,6 +256,7 @@ export const PROFILE_RULES: readonly ProfileRule[] = [
     source: "RFC 5280 §4.2.1.9",
     code: "bad_basic_constraints",
     roles: CA,
+    curatedAnchorExempt: true,
     check: (cert) =>
       // CAs MUST mark basicConstraints critical.
       isCritical(cert, ExtensionOid.basicConstraints)
@@ -270,9 +290,12 @@ export const PROFILE_RULES: readonly ProfileRule[] = [
     source: "RFC 5280 §4.2.1.3, §6.1.4 (n)",
     code: "bad_key_usage",
     roles: CA,
-    check: (cert) => {
-      // CAs MUST include keyUsage, and a key that signs certificates needs keyCertSign.
-      if (!cert.keyUsage) return "it is a CA without a key usage extension";
+    check: (cert, { role, curated }) => {
+      // CAs MUST include keyUsage, and a key that signs certificates needs keyCertSign. A curated store's
+      // root is held to §6.1.4 (n) only: keyCertSign when keyUsage is present (see curatedAnchorExempt).
+      if (!cert.keyUsage) {
+        return role === "anchor" && curated ? undefined : "it is a CA without a key usage extension";
+      }
       if (!cert.keyUsage.has("keyCertSign")) return "its key usage does not allow keyCertSign";
     },
   },
@@ -393,6 +416,7 @@ const ROLE_NAMES: Record<Role, string> = {
 export function checkProfile(cert: ParsedCertificate, context: RuleContext): void {
   for (const rule of PROFILE_RULES) {
     if (!rule.roles.includes(context.role)) continue;
+    if (rule.curatedAnchorExempt && context.role === "anchor" && context.curated) continue;
     const problem = rule.check(cert, context);
     if (problem) {
       throw new CertificateVerificationError(

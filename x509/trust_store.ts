@@ -70,8 +70,16 @@ function subjectOf(der: Uint8Array): Uint8Array {
 export class TrustAnchors {
   readonly #bySubject = new Map<string, Entry[]>();
   readonly #entries: Entry[] = [];
+  /**
+   * Whether these anchors are a curated root store (the embedded Mozilla store, the system's bundle) rather
+   * than certificates the user chose; see `profile.ts` for the rules such anchors are exempt from.
+   *
+   * @internal
+   */
+  readonly curated: boolean;
 
-  private constructor(entries: readonly Entry[]) {
+  private constructor(entries: readonly Entry[], curated: boolean) {
+    this.curated = curated;
     for (const entry of entries) {
       const key = (entry.parsed?.subjectDer ?? subjectOf(entry.der)).toHex();
       const bucket = this.#bySubject.get(key);
@@ -101,7 +109,7 @@ export class TrustAnchors {
         entries.push({ der, parsed: decodeCertificate(der, `trust anchor ${entries.length}`) });
       }
     }
-    return new TrustAnchors(entries);
+    return new TrustAnchors(entries, false);
   }
 
   /**
@@ -112,7 +120,16 @@ export class TrustAnchors {
    * @internal
    */
   static fromTrustedData(ders: readonly Uint8Array[]): TrustAnchors {
-    return new TrustAnchors(ders.map((der) => ({ der })));
+    return new TrustAnchors(ders.map((der) => ({ der })), true);
+  }
+
+  /**
+   * The same anchors, marked as a curated root store (the system's bundle).
+   *
+   * @internal
+   */
+  asCurated(): TrustAnchors {
+    return new TrustAnchors(this.#entries, true);
   }
 
   /** The number of anchors. */
@@ -193,7 +210,7 @@ async function readSystemBundle(files: readonly string[]): Promise<TrustAnchors>
       decodePem(text).filter((b) => b.label === "CERTIFICATE").map((b) => b.der),
     );
     if (anchors.size === 0) throw new TlsError(`trustStore "system": ${file} holds no certificate`);
-    return anchors;
+    return anchors.asCurated();
   }
   throw new TlsError(
     `trustStore "system": cannot read a CA bundle (${failures.join("; ")}); ` +
