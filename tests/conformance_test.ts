@@ -17,7 +17,10 @@ Deno.test("conformance: tlsfuzzer's TLS 1.3 core and TLS 1.2 ECDHE scripts pass 
   const suite = await locateTlsfuzzer();
   const runs = PLAN.filter((r) => r.ci);
   assert.ok(runs.length >= 15, `${runs.length} runs in the CI selection`);
-  const report = await runAll(runs, { suite });
+  // One retry per failing script: this test runs beside the others on a shared machine, where a probe can
+  // miss one of tlsfuzzer's 5-second timeouts. A run that fails twice fails the test; retries are printed.
+  const report = await runAll(runs, { suite, retry: true });
+  for (const o of report.outcomes.filter((o) => o.retried)) console.log(`retried: ${runName(o.run)}`);
   const failed = report.outcomes.filter((o) => !o.ok);
   assert.deepEqual(
     failed.map((o) => `${runName(o.run)}: ${o.problems.join("; ")}`),
