@@ -12,7 +12,7 @@
 
 import { toHex } from "../bytes.ts";
 import { DecodeError } from "../bytes.ts";
-import type { CryptoProvider } from "../crypto/provider.ts";
+import type { AeadName, CryptoProvider } from "../crypto/provider.ts";
 import {
   alertForCertificateError,
   type AlertName,
@@ -40,6 +40,7 @@ import {
 } from "../record/framing.ts";
 import { HandshakeReassembler } from "../record/handshake_reassembler.ts";
 import { type InnerPlaintext, Tls13RecordProtection } from "../record/protection13.ts";
+import { type KeyUsageLimits, keyUsageLimits } from "../record/key_usage.ts";
 import { describeHandshake } from "../handshake/describe.ts";
 import type { TraceEvent, Tracer } from "./trace.ts";
 import {
@@ -63,6 +64,11 @@ export interface EngineOptions {
   readonly keyLog?: (line: string) => void;
   /** Receives structured trace events (messages, keys by label, alerts, timings). */
   readonly trace?: Tracer;
+  /**
+   * @internal Replaces the RFC 8446 §5.5 key-usage limits of `record/key_usage.ts` for every AEAD, so that
+   * tests reach them in a few records.
+   */
+  readonly keyUsageLimits?: KeyUsageLimits;
 }
 
 /** Most ChangeCipherSpec records tolerated during a handshake (RFC 8446 §5 allows them; a flood is not). */
@@ -89,11 +95,22 @@ export class TlsEngine implements HandshakeIo {
   readonly #begin: (io: HandshakeIo) => Promise<HandshakeState>;
   readonly #keyLog?: (line: string) => void;
   readonly #tracer?: Tracer;
+  readonly #limits: (aead: AeadName) => KeyUsageLimits;
   readonly #born = performance.now();
   readonly #reader = new RecordReader();
   readonly #reassembler = new HandshakeReassembler();
   #read: RecordProtection | undefined;
   #write: RecordProtection | undefined;
+  /** Generation N of the application traffic secret in use for writing / reading (TLS 1.3, RFC 8446 §7.2). */
+  #writeGeneration = 0;
+  #readGeneration = 0;
+  /** The key-usage limits of the write and read keys, and the record counts at which to act on them. */
+  #writeLimits: KeyUsageLimits | undefined;
+  #readLimits: KeyUsageLimits | undefined;
+  #writeActAt = Infinity;
+  #readActAt = Infinity;
+  /** Protected records processed under the current read key. */
+  #readRecords = 0;
   /** Set by `useTls12()`: the records and alerts of RFC 5246 from then on. */
   #tls12 = false;
   readonly #warnings12 = new WarningAlerts12();
@@ -119,6 +136,8 @@ export class TlsEngine implements HandshakeIo {
     this.#begin = options.begin;
     this.#keyLog = options.keyLog;
     this.#tracer = options.trace;
+    const limits = options.keyUsageLimits;
+    this.#limits = limits ? () => limits : keyUsageLimits;
   }
 
   /** Emits a trace event; a tracer that throws is ignored (tracing never breaks a connection). */
@@ -270,9 +289,30 @@ export class TlsEngine implements HandshakeIo {
     }
     if (this.#sentClose) throw new TlsError("cannot write after close");
     for (let offset = 0; offset < data.length; offset += MAX_PLAINTEXT) {
+      if (this.#write.records >= this.#writeActAt) this.#writeKeyUsed();
       const chunk = data.subarray(offset, Math.min(offset + MAX_PLAINTEXT, data.length));
       this.#output.push(this.#write.seal(ContentType.application_data, chunk));
     }
+    if (data.length > 0 && this.#state instanceof Connected) this.#state.applicationDataSent();
+  }
+
+  /**
+   * The write key has protected as many records as it should (RFC 8446 §5.5, `record/key_usage.ts`): TLS 1.3
+   * switches to the next key at once (KeyUpdate); TLS 1.2, which cannot, closes with close_notify and throws.
+   */
+  #writeKeyUsed(): void {
+    const limits = this.#writeLimits!;
+    if (this.#tls12) {
+      this.close();
+      throw new TlsError(
+        `connection closed: its TLS 1.2 write key protected ${limits.close} records, the most this library ` +
+          "seals under one key (RFC 8446 §5.5); TLS 1.2 cannot update keys, open a new connection",
+      );
+    }
+    if (!(this.#state instanceof Connected)) return;
+    // The KeyUpdate is queued and the key switched before this returns; a key that cannot be made fails the
+    // records sealed under it, and so the connection.
+    this.#state.updateWriteKey(this, false).catch(() => {});
   }
 
   /** Queues close_notify (RFC 8446 §6.1). */
@@ -289,7 +329,12 @@ export class TlsEngine implements HandshakeIo {
     if (!(this.#state instanceof Connected)) {
       throw new TlsError("cannot update keys before the handshake completes");
     }
-    await this.#state.updateWriteKey(this, requestPeerUpdate);
+    if (this.#sentClose) throw new TlsError("cannot update keys after close");
+    try {
+      await this.#state.updateWriteKey(this, requestPeerUpdate);
+    } catch (e) {
+      throw this.#fail(e);
+    }
   }
 
   /** Aborts the connection with `alert` (e.g. `user_canceled` + close on a cancelled handshake). */
@@ -321,23 +366,31 @@ export class TlsEngine implements HandshakeIo {
     this.#output.push(encodeRecord(ContentType.change_cipher_spec, RECORD_VERSION, new Uint8Array([1])));
   }
 
-  async setReadSecret(suite: Tls13Suite, secret: Uint8Array): Promise<void> {
-    if (!this.#reassembler.empty) {
-      throw new TlsAlertError(
-        "unexpected_message",
-        "local",
-        "handshake message split across a key change (RFC 8446 §5.1)",
-      );
-    }
-    this.#read = await this.#protection(suite, secret);
-    this.#trace({ kind: "keys", direction: "read" });
+  setReadSecret(suite: Tls13Suite, secret: Uint8Array): Promise<void> {
+    return this.#installRead13(suite, Promise.resolve(secret));
   }
 
-  async setWriteSecret(suite: Tls13Suite, secret: Uint8Array, lastMessage?: Uint8Array): Promise<void> {
-    const next = await this.#protection(suite, secret);
-    if (lastMessage) this.sendHandshake(lastMessage);
-    this.#write = next;
-    this.#trace({ kind: "keys", direction: "write" });
+  setWriteSecret(suite: Tls13Suite, secret: Uint8Array, lastMessage?: Uint8Array): Promise<void> {
+    return this.#installWrite13(suite, Promise.resolve(secret), lastMessage);
+  }
+
+  updateWriteSecret(
+    suite: Tls13Suite,
+    generation: number,
+    secret: Promise<Uint8Array>,
+    keyUpdate: Uint8Array,
+  ): Promise<void> {
+    checkGeneration("write", this.#writeGeneration, generation, this.#tls12 || this.#phase !== "connected");
+    if (this.#sentClose) throw new TlsError("cannot update keys after close_notify (RFC 8446 §6.1)");
+    this.#writeGeneration = generation;
+    return this.#installWrite13(suite, secret, keyUpdate);
+  }
+
+  updateReadSecret(suite: Tls13Suite, generation: number, secret: Promise<Uint8Array>): Promise<void> {
+    checkGeneration("read", this.#readGeneration, generation, this.#tls12 || this.#phase !== "connected");
+    const installed = this.#installRead13(suite, secret);
+    this.#readGeneration = generation;
+    return installed;
   }
 
   logSecret(label: string, secret: Uint8Array): void {
@@ -369,23 +422,82 @@ export class TlsEngine implements HandshakeIo {
         "handshake message split across ChangeCipherSpec (RFC 5246 §7.1)",
       );
     }
-    this.#read = await tls12Protection(this.crypto, suite, keys);
-    this.#trace({ kind: "keys", direction: "read" });
+    this.#useReadKey(await tls12Protection(this.crypto, suite, keys), suite.aead);
   }
 
   async changeWriteCipherSpec12(suite: Tls12Suite, keys: Tls12TrafficKeys): Promise<void> {
     const next = await tls12Protection(this.crypto, suite, keys);
     this.#trace({ kind: "change_cipher_spec", direction: "sent" });
     this.#queue(ContentType.change_cipher_spec, new Uint8Array([1]));
-    this.#write = next;
-    this.#trace({ kind: "keys", direction: "write" });
+    this.#useWriteKey(next, suite.aead);
   }
 
   // ---- internals ----
 
-  async #protection(suite: Tls13Suite, secret: Uint8Array): Promise<Tls13RecordProtection> {
-    const { key, iv } = await trafficKeys(this.crypto, suite, secret);
-    return new Tls13RecordProtection(await this.crypto.importAead(suite.aead, key), iv);
+  /**
+   * TLS 1.3: switches the write key to `secret`'s in one synchronous step, after queueing `lastMessage`
+   * (Finished, KeyUpdate) under the old one; the records written meanwhile wait for the new key in order.
+   */
+  #installWrite13(suite: Tls13Suite, secret: Promise<Uint8Array>, lastMessage?: Uint8Array): Promise<void> {
+    const next = this.#protection(suite, secret);
+    if (lastMessage) this.sendHandshake(lastMessage);
+    this.#useWriteKey(next, suite.aead);
+    return next.ready;
+  }
+
+  /** TLS 1.3: switches the read key to `secret`'s at once; a partial handshake message must not be pending. */
+  #installRead13(suite: Tls13Suite, secret: Promise<Uint8Array>): Promise<void> {
+    if (!this.#reassembler.empty) {
+      throw new TlsAlertError(
+        "unexpected_message",
+        "local",
+        "handshake message split across a key change (RFC 8446 §5.1)",
+      );
+    }
+    const next = this.#protection(suite, secret);
+    this.#useReadKey(next, suite.aead);
+    return next.ready;
+  }
+
+  #protection(suite: Tls13Suite, secret: Promise<Uint8Array>): Tls13RecordProtection {
+    return new Tls13RecordProtection(secret.then(async (s) => {
+      const { key, iv } = await trafficKeys(this.crypto, suite, s);
+      return { aead: await this.crypto.importAead(suite.aead, key), iv };
+    }));
+  }
+
+  #useWriteKey(write: RecordProtection, aead: AeadName): void {
+    this.#write = write;
+    this.#writeLimits = this.#limits(aead);
+    this.#writeActAt = this.#tls12 ? this.#writeLimits.close : this.#writeLimits.update;
+    this.#trace({ kind: "keys", direction: "write" });
+  }
+
+  #useReadKey(read: RecordProtection, aead: AeadName): void {
+    this.#read = read;
+    this.#readRecords = 0;
+    this.#readLimits = this.#limits(aead);
+    const { update, max } = this.#readLimits;
+    this.#readActAt = this.#tls12 ? max + 1 : Math.min(update, max + 1);
+    this.#trace({ kind: "keys", direction: "read" });
+  }
+
+  /**
+   * The peer's key has protected `update` records (TLS 1.3: ask it for a KeyUpdate, once per key, RFC 8446
+   * §4.6.3) or more than `max` (fail: RFC 8446 §5.5's AE bound no longer covers what we accept).
+   */
+  #readKeyUsed(): void {
+    const limits = this.#readLimits!;
+    if (this.#readRecords > limits.max) {
+      throw new TlsAlertError(
+        "unexpected_message",
+        "local",
+        `the peer sent more than ${limits.max} records under one key (RFC 8446 §5.5)`,
+      );
+    }
+    this.#readActAt = limits.max + 1;
+    if (this.#tls12 || !(this.#state instanceof Connected) || this.#sentClose) return;
+    this.#state.updateWriteKey(this, true).catch(() => {});
   }
 
   #queue(type: number, content: Uint8Array, version = RECORD_VERSION): void {
@@ -459,6 +571,7 @@ export class TlsEngine implements HandshakeIo {
         );
       }
       ({ type, content } = await (opened ?? this.#read.open(record)));
+      if (++this.#readRecords >= this.#readActAt) this.#readKeyUsed();
     } else if (content.length > MAX_PLAINTEXT) {
       throw new TlsAlertError(
         "record_overflow",
@@ -606,5 +719,19 @@ export class TlsEngine implements HandshakeIo {
     this.#error = error;
     this.#phase = "closed";
     return error;
+  }
+}
+
+/**
+ * The record layer installs application traffic secrets strictly in order (RFC 8446 §7.2): only the current
+ * generation + 1, and only on a connected TLS 1.3 engine. Anything else would reuse or skip a key.
+ */
+function checkGeneration(direction: string, current: number, next: number, refused: boolean): void {
+  if (refused || next !== current + 1) {
+    throw new TlsAlertError(
+      "internal_error",
+      "local",
+      `${direction} key generation ${next} cannot follow generation ${current}`,
+    );
   }
 }

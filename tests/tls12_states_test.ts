@@ -108,6 +108,9 @@ function fakeIo(): Tls12HandshakeIo & { readKeys: number } {
     sendChangeCipherSpec() {},
     setReadSecret: () => Promise.resolve(),
     setWriteSecret: () => Promise.resolve(),
+    updateReadSecret: () => Promise.resolve(),
+    updateWriteSecret: () => Promise.resolve(),
+    closed: false,
     useTls12() {},
     setReadKeys12() {
       this.readKeys++;
