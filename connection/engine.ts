@@ -42,6 +42,7 @@ import { HandshakeReassembler } from "../record/handshake_reassembler.ts";
 import { type InnerPlaintext, Tls13RecordProtection } from "../record/protection13.ts";
 import { type KeyUsageLimits, keyUsageLimits } from "../record/key_usage.ts";
 import { describeHandshake } from "../handshake/describe.ts";
+import { isErrorAlert } from "./alerts.ts";
 import type { TraceEvent, Tracer } from "./trace.ts";
 import {
   changeCipherSpecHandler12,
@@ -396,7 +397,11 @@ export class TlsEngine implements HandshakeIo {
   logSecret(label: string, secret: Uint8Array): void {
     this.#trace({ kind: "secret", label, length: secret.length });
     if (!this.#keyLog || !this.#clientRandom) return;
-    this.#keyLog(`${label} ${toHex(this.#clientRandom)} ${toHex(secret)}`);
+    try {
+      this.#keyLog(`${label} ${toHex(this.#clientRandom)} ${toHex(secret)}`);
+    } catch {
+      // A key log that throws is ignored, as a tracer that throws: it never breaks a connection.
+    }
   }
 
   handshakeComplete(info: TlsHandshakeInfo): void {
@@ -555,6 +560,13 @@ export class TlsEngine implements HandshakeIo {
           "unexpected change_cipher_spec record (RFC 8446 §5)",
         );
       }
+      if (!this.#reassembler.empty) {
+        throw new TlsAlertError(
+          "unexpected_message",
+          "local",
+          "change_cipher_spec record between the fragments of a handshake message (RFC 8446 §5.1)",
+        );
+      }
       this.#trace({ kind: "change_cipher_spec", direction: "received" });
       return;
     }
@@ -564,6 +576,10 @@ export class TlsEngine implements HandshakeIo {
     if (this.#read) {
       // TLS 1.2 records keep their real type under protection (RFC 5246 §6.2.3); TLS 1.3 ones do not.
       if (type !== ContentType.application_data && !this.#tls12) {
+        // A peer that could not accept our ServerHello has no keys: its alert comes in plaintext (RFC 8446 §6).
+        if (type === ContentType.alert && this.#phase === "handshaking") {
+          return this.#receiveAlert(content, true);
+        }
         throw new TlsAlertError(
           "unexpected_message",
           "local",
@@ -654,9 +670,29 @@ export class TlsEngine implements HandshakeIo {
     }
   }
 
-  #receiveAlert(content: Uint8Array): void {
+  /** A received alert; `unprotected` when a TLS 1.3 peer sent it in plaintext after we switched keys. */
+  #receiveAlert(content: Uint8Array, unprotected = false): void {
     const alert = decodeAlert(content);
     this.#trace({ kind: "alert", direction: "received", alert: alert.name });
+    // The peer's error ends the connection, whatever else is pending, and is reported as the peer's.
+    if (unprotected || isErrorAlert(alert, this.#tls12)) {
+      const error = new TlsAlertError(
+        alert.name,
+        "remote",
+        unprotected ? "unprotected, during the handshake" : "",
+      );
+      this.#error = error;
+      this.#phase = "closed";
+      throw error;
+    }
+    // RFC 8446 §5.1, RFC 5246 §6.2.1: no other record between the fragments of a handshake message.
+    if (!this.#reassembler.empty) {
+      throw new TlsAlertError(
+        "unexpected_message",
+        "local",
+        `${alert.name} alert between the fragments of a handshake message (RFC 8446 §5.1)`,
+      );
+    }
     if (alert.name === "close_notify") {
       if (this.#phase === "handshaking") {
         throw new TlsAlertError(
@@ -681,7 +717,7 @@ export class TlsEngine implements HandshakeIo {
     }
     // RFC 5246 §7.2.2: in TLS 1.2 a warning leaves the connection up (a few in a row, see engine12.ts).
     if (this.#tls12 && this.#warnings12.ignore(alert)) return;
-    // RFC 8446 §6.2: every other alert is fatal, whatever level it claims.
+    // Not reached: every other alert is an error alert.
     const error = new TlsAlertError(alert.name, "remote", "");
     this.#error = error;
     this.#phase = "closed";

@@ -110,6 +110,13 @@ export class Connected implements HandshakeState {
    * sent no application data since, or we have sent close_notify (§6.1: nothing may follow it).
    */
   async #keyUpdate(m: HandshakeMessage, io: HandshakeIo): Promise<void> {
+    // RFC 8446 §4.6.3: a request_update other than 0 or 1 "MUST" be answered with illegal_parameter.
+    if (m.body.length === 1 && m.body[0] > KeyUpdateRequest.update_requested) {
+      abort(
+        "illegal_parameter",
+        `KeyUpdate.request_update ${m.body[0]} is neither 0 nor 1 (RFC 8446 §4.6.3)`,
+      );
+    }
     const update = decodeKeyUpdate(m.body);
     // An answer to a request of ours is not the peer spinning us; it may answer several with one.
     const answer = update.requestUpdate === KeyUpdateRequest.update_not_requested &&

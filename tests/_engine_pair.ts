@@ -33,6 +33,8 @@ export interface EnginePair {
   readonly client: TlsEngine;
   readonly server: TlsEngine;
   readonly keyLog: string[];
+  /** The ServerHello's random (for the TLS 1.2 key block). */
+  readonly serverRandom: Uint8Array;
 }
 
 /** Everything `engine` queued, as one buffer. */
@@ -76,13 +78,16 @@ export async function enginePair(options: EnginePairOptions = {}): Promise<Engin
   });
   await client.start();
   await server.start();
+  let serverRandom: Uint8Array | undefined;
   for (let turn = 0; turn < 8 && !(client.connected && server.connected); turn++) {
     const toServer = await output(client);
     if (toServer.length > 0) await server.receive(toServer);
     const toClient = await output(server);
+    // The first record is the ServerHello: header (5), type and length (4), legacy_version (2), random (32).
+    serverRandom ??= toClient.slice(11, 43);
     if (toClient.length > 0) await client.receive(toClient);
   }
   assert.ok(client.connected && server.connected, "handshake completed");
   assert.equal(client.info?.protocol, version);
-  return { client, server, keyLog };
+  return { client, server, keyLog, serverRandom: serverRandom! };
 }
