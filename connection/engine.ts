@@ -40,7 +40,7 @@ import {
 } from "../record/framing.ts";
 import { HandshakeReassembler } from "../record/handshake_reassembler.ts";
 import { type InnerPlaintext, Tls13RecordProtection } from "../record/protection13.ts";
-import { type KeyUsageLimits, keyUsageLimits } from "../record/key_usage.ts";
+import { checkNextGeneration, KeyUsage, type KeyUsageLimits } from "../record/key_usage.ts";
 import { describeHandshake } from "../handshake/describe.ts";
 import { isErrorAlert } from "./alerts.ts";
 import type { TraceEvent, Tracer } from "./trace.ts";
@@ -96,7 +96,6 @@ export class TlsEngine implements HandshakeIo {
   readonly #begin: (io: HandshakeIo) => Promise<HandshakeState>;
   readonly #keyLog?: (line: string) => void;
   readonly #tracer?: Tracer;
-  readonly #limits: (aead: AeadName) => KeyUsageLimits;
   readonly #born = performance.now();
   readonly #reader = new RecordReader();
   readonly #reassembler = new HandshakeReassembler();
@@ -105,13 +104,8 @@ export class TlsEngine implements HandshakeIo {
   /** Generation N of the application traffic secret in use for writing / reading (TLS 1.3, RFC 8446 §7.2). */
   #writeGeneration = 0;
   #readGeneration = 0;
-  /** The key-usage limits of the write and read keys, and the record counts at which to act on them. */
-  #writeLimits: KeyUsageLimits | undefined;
-  #readLimits: KeyUsageLimits | undefined;
-  #writeActAt = Infinity;
-  #readActAt = Infinity;
-  /** Protected records processed under the current read key. */
-  #readRecords = 0;
+  /** Records protected under the current keys, against RFC 8446 §5.5's limits. */
+  readonly #keyUsage: KeyUsage;
   /** Set by `useTls12()`: the records and alerts of RFC 5246 from then on. */
   #tls12 = false;
   readonly #warnings12 = new WarningAlerts12();
@@ -137,8 +131,7 @@ export class TlsEngine implements HandshakeIo {
     this.#begin = options.begin;
     this.#keyLog = options.keyLog;
     this.#tracer = options.trace;
-    const limits = options.keyUsageLimits;
-    this.#limits = limits ? () => limits : keyUsageLimits;
+    this.#keyUsage = new KeyUsage(options.keyUsageLimits);
   }
 
   /** Emits a trace event; a tracer that throws is ignored (tracing never breaks a connection). */
@@ -290,7 +283,8 @@ export class TlsEngine implements HandshakeIo {
     }
     if (this.#sentClose) throw new TlsError("cannot write after close");
     for (let offset = 0; offset < data.length; offset += MAX_PLAINTEXT) {
-      if (this.#write.records >= this.#writeActAt) this.#writeKeyUsed();
+      const act = this.#keyUsage.beforeSeal(this.#write.records);
+      if (act) this.#writeKeyUsed(act);
       const chunk = data.subarray(offset, Math.min(offset + MAX_PLAINTEXT, data.length));
       this.#output.push(this.#write.seal(ContentType.application_data, chunk));
     }
@@ -301,19 +295,13 @@ export class TlsEngine implements HandshakeIo {
    * The write key has protected as many records as it should (RFC 8446 §5.5, `record/key_usage.ts`): TLS 1.3
    * switches to the next key at once (KeyUpdate); TLS 1.2, which cannot, closes with close_notify and throws.
    */
-  #writeKeyUsed(): void {
-    const limits = this.#writeLimits!;
-    if (this.#tls12) {
+  #writeKeyUsed(act: "update" | "close"): void {
+    if (act === "close") {
       this.close();
-      throw new TlsError(
-        `connection closed: its TLS 1.2 write key protected ${limits.close} records, the most this library ` +
-          "seals under one key (RFC 8446 §5.5); TLS 1.2 cannot update keys, open a new connection",
-      );
+      throw this.#keyUsage.closedError();
     }
-    if (!(this.#state instanceof Connected)) return;
-    // The KeyUpdate is queued and the key switched before this returns; a key that cannot be made fails the
-    // records sealed under it, and so the connection.
-    this.#state.updateWriteKey(this, false).catch(() => {});
+    // Queued and switched before this returns; a key that cannot be made fails the records sealed under it.
+    if (this.#state instanceof Connected) this.#state.updateWriteKey(this, false).catch(() => {});
   }
 
   /** Queues close_notify (RFC 8446 §6.1). */
@@ -381,14 +369,24 @@ export class TlsEngine implements HandshakeIo {
     secret: Promise<Uint8Array>,
     keyUpdate: Uint8Array,
   ): Promise<void> {
-    checkGeneration("write", this.#writeGeneration, generation, this.#tls12 || this.#phase !== "connected");
+    checkNextGeneration(
+      "write",
+      this.#writeGeneration,
+      generation,
+      !this.#tls12 && this.#phase === "connected",
+    );
     if (this.#sentClose) throw new TlsError("cannot update keys after close_notify (RFC 8446 §6.1)");
     this.#writeGeneration = generation;
     return this.#installWrite13(suite, secret, keyUpdate);
   }
 
   updateReadSecret(suite: Tls13Suite, generation: number, secret: Promise<Uint8Array>): Promise<void> {
-    checkGeneration("read", this.#readGeneration, generation, this.#tls12 || this.#phase !== "connected");
+    checkNextGeneration(
+      "read",
+      this.#readGeneration,
+      generation,
+      !this.#tls12 && this.#phase === "connected",
+    );
     const installed = this.#installRead13(suite, secret);
     this.#readGeneration = generation;
     return installed;
@@ -473,36 +471,14 @@ export class TlsEngine implements HandshakeIo {
 
   #useWriteKey(write: RecordProtection, aead: AeadName): void {
     this.#write = write;
-    this.#writeLimits = this.#limits(aead);
-    this.#writeActAt = this.#tls12 ? this.#writeLimits.close : this.#writeLimits.update;
+    this.#keyUsage.writeKey(aead, this.#tls12);
     this.#trace({ kind: "keys", direction: "write" });
   }
 
   #useReadKey(read: RecordProtection, aead: AeadName): void {
     this.#read = read;
-    this.#readRecords = 0;
-    this.#readLimits = this.#limits(aead);
-    const { update, max } = this.#readLimits;
-    this.#readActAt = this.#tls12 ? max + 1 : Math.min(update, max + 1);
+    this.#keyUsage.readKey(aead, this.#tls12);
     this.#trace({ kind: "keys", direction: "read" });
-  }
-
-  /**
-   * The peer's key has protected `update` records (TLS 1.3: ask it for a KeyUpdate, once per key, RFC 8446
-   * §4.6.3) or more than `max` (fail: RFC 8446 §5.5's AE bound no longer covers what we accept).
-   */
-  #readKeyUsed(): void {
-    const limits = this.#readLimits!;
-    if (this.#readRecords > limits.max) {
-      throw new TlsAlertError(
-        "unexpected_message",
-        "local",
-        `the peer sent more than ${limits.max} records under one key (RFC 8446 §5.5)`,
-      );
-    }
-    this.#readActAt = limits.max + 1;
-    if (this.#tls12 || !(this.#state instanceof Connected) || this.#sentClose) return;
-    this.#state.updateWriteKey(this, true).catch(() => {});
   }
 
   #queue(type: number, content: Uint8Array, version = RECORD_VERSION): void {
@@ -587,7 +563,10 @@ export class TlsEngine implements HandshakeIo {
         );
       }
       ({ type, content } = await (opened ?? this.#read.open(record)));
-      if (++this.#readRecords >= this.#readActAt) this.#readKeyUsed();
+      // RFC 8446 §5.5: a TLS 1.3 peer whose key protected many records is asked to update it.
+      if (this.#keyUsage.opened() && this.#state instanceof Connected && !this.#sentClose) {
+        this.#state.updateWriteKey(this, true).catch(() => {});
+      }
     } else if (content.length > MAX_PLAINTEXT) {
       throw new TlsAlertError(
         "record_overflow",
@@ -755,19 +734,5 @@ export class TlsEngine implements HandshakeIo {
     this.#error = error;
     this.#phase = "closed";
     return error;
-  }
-}
-
-/**
- * The record layer installs application traffic secrets strictly in order (RFC 8446 §7.2): only the current
- * generation + 1, and only on a connected TLS 1.3 engine. Anything else would reuse or skip a key.
- */
-function checkGeneration(direction: string, current: number, next: number, refused: boolean): void {
-  if (refused || next !== current + 1) {
-    throw new TlsAlertError(
-      "internal_error",
-      "local",
-      `${direction} key generation ${next} cannot follow generation ${current}`,
-    );
   }
 }

@@ -286,6 +286,26 @@ Deno.test("RFC 8446 §4.6.3: the peer's answers to 40 update requests of ours do
   assert.equal(keyUpdates, 40);
 });
 
+Deno.test("RFC 8446 §6.1: after its close_notify a side answers no update request and refuses updateKeys()", async () => {
+  const suite = "TLS_AES_128_GCM_SHA256";
+  const pair = await connectedPair(suite);
+  pair.client.close();
+  pair.up.pump();
+  await pair.up.settled;
+  await pair.server.updateKeys(true);
+  pair.down.pump();
+  await pair.down.settled;
+  assert.equal(pair.client.error, undefined);
+  assert.ok(!pair.client.hasOutput, "nothing follows the close_notify");
+  await assert.rejects(pair.client.updateKeys(), /cannot update keys after close/);
+  const walked = await walkTraffic(
+    pair.up.records,
+    keyLogSecret(pair.keyLog, "CLIENT_TRAFFIC_SECRET_0"),
+    suite,
+  );
+  assert.deepEqual(walked.map((r) => [...r.content]), [[1, 0]], "the client sent close_notify only");
+});
+
 Deno.test("RFC 8446 §7.2: the record layer installs only the next generation of a traffic secret", async () => {
   const pair = await connectedPair("TLS_AES_128_GCM_SHA256");
   const suite = {
