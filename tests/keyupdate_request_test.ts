@@ -7,9 +7,10 @@ import { HandshakeType } from "../handshake/constants.ts";
 import { afterHandshake, assertAlert, edit, messageIndex, play, scenario } from "./_scripted.ts";
 
 for (const name of ["client", "server"]) {
-  Deno.test(`RFC 8446 §4.6.3 (${name}): KeyUpdate.request_update 2..255 is illegal_parameter`, async () => {
+  Deno.test(`RFC 8446 §4.6.3 (${name}): KeyUpdate.request_update 2, 3, 127, 128, 254, 255 is illegal_parameter`, async () => {
     const s = await scenario(name);
-    for (let value = 2; value <= 255; value++) {
+    // The edges and both halves of the byte (tlsfuzzer's test-tls13-keyupdate.py tries every value).
+    for (const value of [2, 3, 127, 128, 254, 255]) {
       const script = edit(s, (records) => {
         const i = messageIndex(records, HandshakeType.key_update, afterHandshake(records));
         records[i] = { ...records[i], content: Uint8Array.of(HandshakeType.key_update, 0, 0, 1, value) };
