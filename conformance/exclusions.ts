@@ -33,9 +33,6 @@ export const CATEGORIES = {
     "it takes -C for an AEAD suite, but was not brought to pass in this round (client certificates " +
     "in TLS 1.2, MAC and plaintext fuzzing, record lengths, the nonces of both AES-GCM sizes in one run, " +
     "ec_point_formats): not counted as passing, listed for follow-up",
-  "pending-issue-11":
-    "fixed on issue 11's branch, not merged yet: the probes run and must still fail as today; " +
-    "once the fix is merged they pass, which fails the run until this entry is removed",
 } as const;
 
 /** One of {@link CATEGORIES}. */
@@ -139,14 +136,6 @@ export const EXCLUDED_PROBES: readonly ProbeExclusion[] = [
       "or fails with whichever of the alert and the TCP reset reaches it first (smaller paddings run)",
   },
   {
-    run: "test-tls13-keyupdate.py",
-    probes: each(range(2, 255), (t) => `invalid message_type - ${t}, in KeyUpdate msg`),
-    category: "pending-issue-11",
-    reason:
-      "KeyUpdate.request_update outside {0, 1} is illegal_parameter (RFC 8446 §4.6.3); decode_error today",
-    expect: 'received "decode_error"',
-  },
-  {
     run: "test-tls13-serverhello-random.py",
     probes: ["TLS 1.3 with ffdhe2048", "TLS 1.3 with ffdhe3072"],
     category: "ffdhe",
@@ -164,13 +153,6 @@ export const EXCLUDED_PROBES: readonly ProbeExclusion[] = [
     probes: ccmProbes(),
     category: "webcrypto",
     reason: "no AES-CCM in WebCrypto (TLS_AES_128_CCM_SHA256, TLS_AES_128_CCM_8_SHA256)",
-  },
-  {
-    run: "test-tls13-unencrypted-alert.py",
-    probes: ["unencrypted Alert"],
-    category: "pending-issue-11",
-    reason: "a plaintext alert after the server's handshake keys is the peer's alert, reported as such",
-    expect: "Alert(fatal, unexpected_message)",
   },
   {
     run: "test-tls13-unrecognised-groups.py",
