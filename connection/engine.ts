@@ -532,12 +532,18 @@ export class TlsEngine implements HandshakeIo {
       );
     }
     if (record.type === ContentType.change_cipher_spec && !this.#tls12) {
+      if (!this.#reassembler.empty) {
+        throw new TlsAlertError(
+          "unexpected_message",
+          "local",
+          "change_cipher_spec record between the fragments of a handshake message (RFC 8446 §5.1)",
+        );
+      }
       // RFC 8446 §5: an unprotected CCS of value 1 during the handshake is dropped; anything else is fatal.
       // It may only come after the first ClientHello was sent or received.
       if (
         this.#phase !== "handshaking" || !this.#clientRandom || record.fragment.length !== 1 ||
-        record.fragment[0] !== 1 ||
-        ++this.#changeCipherSpecs > MAX_CHANGE_CIPHER_SPEC
+        record.fragment[0] !== 1
       ) {
         throw new TlsAlertError(
           "unexpected_message",
@@ -545,11 +551,11 @@ export class TlsEngine implements HandshakeIo {
           "unexpected change_cipher_spec record (RFC 8446 §5)",
         );
       }
-      if (!this.#reassembler.empty) {
+      if (++this.#changeCipherSpecs > MAX_CHANGE_CIPHER_SPEC) {
         throw new TlsAlertError(
           "unexpected_message",
           "local",
-          "change_cipher_spec record between the fragments of a handshake message (RFC 8446 §5.1)",
+          "a second change_cipher_spec record in the handshake (RFC 8446 §D.4: a peer sends one)",
         );
       }
       this.#trace({ kind: "change_cipher_spec", direction: "received" });
