@@ -59,7 +59,6 @@ export interface ScriptExclusion {
 
 /** `prefix` + each of `values`. */
 const each = (values: readonly (string | number)[], name: (v: string | number) => string) => values.map(name);
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const BITS = [1, 2, 4, 8, 16, 32, 64, 128];
 
 /** The AES-CCM probes of test-tls13-symetric-ciphers.py: a connection, then each tag byte fuzzed. */
