@@ -52,11 +52,22 @@ export function alertName(code: number): AlertName | `unknown_alert_${number}` {
   return alertNames.get(code) ?? `unknown_alert_${code}`;
 }
 
+/** Deno's error classes, when running under Deno (`undefined` in a browser). */
+const denoErrors: typeof Deno.errors | undefined = (globalThis as { Deno?: typeof Deno }).Deno?.errors;
+
+/**
+ * The class {@link TlsError} extends: `Deno.errors.InvalidData` under Deno — what Deno's own TLS throws for a
+ * protocol or certificate failure, so code written for it catches this library's errors too — and `Error`
+ * elsewhere (a browser).
+ */
+const TlsErrorBase: ErrorConstructor = (denoErrors?.InvalidData as ErrorConstructor | undefined) ?? Error;
+
 /**
  * Base class of every error the library raises about a connection: a bad option, a transport that failed or
  * closed mid-handshake, a handshake timeout, and (as the subclasses {@link TlsAlertError} and
  * {@link CertificateVerificationError}) every protocol or certificate failure. A connection that failed keeps
- * reporting the same error.
+ * reporting the same error. Under Deno it is also a `Deno.errors.InvalidData`, the class Deno's own TLS uses
+ * for these failures; in a browser it extends `Error`.
  *
  * @example
  * ```ts
@@ -64,6 +75,7 @@ export function alertName(code: number): AlertName | `unknown_alert_${number}` {
  *
  * try {
  *   const conn = await connectTls({ hostname: "example.com", port: 443, handshakeTimeout: 5_000 });
+ *   await conn.handshake();
  *   conn.close();
  * } catch (e) {
  *   if (e instanceof TlsError) console.error(`TLS failed: ${e.message}`);
@@ -71,9 +83,45 @@ export function alertName(code: number): AlertName | `unknown_alert_${number}` {
  * }
  * ```
  */
-export class TlsError extends Error {
+export class TlsError extends TlsErrorBase {
   /** `"TlsError"`, or the subclass's name. */
   override name = "TlsError";
+}
+
+/** The connection-state errors of `Deno.Conn` that a `TlsConn` raises as Deno does. */
+export type ConnectionErrorKind = "Interrupted" | "BadResource" | "NotConnected" | "UnexpectedEof";
+
+/**
+ * A connection-state error of the class Deno uses for it (`Deno.errors.Interrupted`, …); in a browser an
+ * `Error` whose `name` is that class's name.
+ */
+export function connectionError(kind: ConnectionErrorKind, message: string, options?: ErrorOptions): Error {
+  const cls = denoErrors?.[kind];
+  if (cls) return new cls(message, options);
+  const error = new Error(message, options);
+  error.name = kind;
+  return error;
+}
+
+/**
+ * A transport failure (`doing`: "read", "write", …) as the connection reports it, with the original as
+ * `cause`: of the same `Deno.errors` class when it is one (`ConnectionReset`, `BrokenPipe`, …: what Deno's
+ * own TLS reports), else a {@link TlsError}. Never the raw value, which a stream may reject with as
+ * `undefined`.
+ */
+export function transportError(cause: unknown, doing: string): Error {
+  const reason = cause instanceof Error
+    ? cause.message
+    : cause === undefined
+    ? "no reason given"
+    : String(cause);
+  const message = `transport ${doing} failed: ${reason}`;
+  if (denoErrors && cause instanceof Error) {
+    for (const cls of Object.values(denoErrors)) {
+      if (cause.constructor === cls) return new cls(message, { cause });
+    }
+  }
+  return new TlsError(message, { cause });
 }
 
 /**

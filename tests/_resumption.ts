@@ -123,7 +123,10 @@ export async function handshake(options: PairOptions = {}): Promise<Pair> {
     caCerts: [pki.root.cert],
     trace: observer(clientSide),
     ...options.client,
-  }, options.clientTest ?? {});
+  }, options.clientTest ?? {}).then(async (conn) => {
+    await conn.handshake();
+    return conn;
+  });
   const [serverResult, clientResult] = await Promise.allSettled([server, client]);
   return { client: { result: clientResult, ...clientSide }, server: { result: serverResult, ...serverSide } };
 }

@@ -16,6 +16,16 @@ import {
 import { generateCertificate, type GeneratedCertificate } from "../x509/generate.ts";
 import type { KeyPairAlgorithm } from "../crypto/keygen.ts";
 
+/**
+ * The connection of `connectTls`/`startTls` once its handshake is complete: they resolve before it (as Deno's
+ * do), so this waits for `handshake()` too, and rejects with its error.
+ */
+export async function completed(pending: Promise<TlsConn>): Promise<TlsConn> {
+  const conn = await pending;
+  await conn.handshake();
+  return conn;
+}
+
 /** Taps on an in-memory pipe: each sees the chunks written in its direction. */
 export interface PipeTaps {
   toClient?: (chunk: Uint8Array) => void;

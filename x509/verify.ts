@@ -252,7 +252,7 @@ export function createCertificateVerifier(options: CertificateVerifierOptions): 
       const path = pinned
         ? [leaf]
         : await new PathBuilder(crypto, anchors, chain.slice(1), request.now, "serverAuth").extend([leaf]);
-      if (!matchServerName(leaf.subjectAltNames, request.serverName)) {
+      if (request.serverName !== undefined && !matchServerName(leaf.subjectAltNames, request.serverName)) {
         const names = leaf.subjectAltNames.map((n) => n.value).join(", ") || "none";
         fail(
           "hostname_mismatch",
