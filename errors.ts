@@ -56,13 +56,6 @@ export function alertName(code: number): AlertName | `unknown_alert_${number}` {
 const denoErrors: typeof Deno.errors | undefined = (globalThis as { Deno?: typeof Deno }).Deno?.errors;
 
 /**
- * The class {@link TlsError} extends: `Deno.errors.InvalidData` under Deno — what Deno's own TLS throws for a
- * protocol or certificate failure, so code written for it catches this library's errors too — and `Error`
- * elsewhere (a browser).
- */
-const TlsErrorBase: ErrorConstructor = (denoErrors?.InvalidData as ErrorConstructor | undefined) ?? Error;
-
-/**
  * Base class of every error the library raises about a connection: a bad option, a transport that failed or
  * closed mid-handshake, a handshake timeout, and (as the subclasses {@link TlsAlertError} and
  * {@link CertificateVerificationError}) every protocol or certificate failure. A connection that failed keeps
@@ -83,9 +76,18 @@ const TlsErrorBase: ErrorConstructor = (denoErrors?.InvalidData as ErrorConstruc
  * }
  * ```
  */
-export class TlsError extends TlsErrorBase {
+export class TlsError extends Error {
   /** `"TlsError"`, or the subclass's name. */
   override name = "TlsError";
+}
+
+// Under Deno, TlsError (and so every subclass) extends Deno.errors.InvalidData — what Deno's own TLS throws
+// for a protocol or certificate failure — so that code written for it catches this library's errors too.
+// It is declared as extending Error (its type, and what it stays in a browser) and re-parented here, once,
+// at module load: `super()` calls whatever the class's prototype is when it runs.
+if (denoErrors) {
+  Object.setPrototypeOf(TlsError, denoErrors.InvalidData);
+  Object.setPrototypeOf(TlsError.prototype, denoErrors.InvalidData.prototype);
 }
 
 /** The connection-state errors of `Deno.Conn` that a `TlsConn` raises as Deno does. */
@@ -134,6 +136,7 @@ export function transportError(cause: unknown, doing: string): Error {
  *
  * try {
  *   const conn = await connectTls({ hostname: "example.com", port: 443, minVersion: "TLSv1.3" });
+ *   await conn.handshake(); // connectTls resolves once TCP is connected; the handshake's outcome is here
  *   conn.close();
  * } catch (e) {
  *   // e.g. "protocol_version remote": the server does not speak TLS 1.3
@@ -196,6 +199,7 @@ export type CertificateErrorCode =
  *
  * try {
  *   const conn = await connectTls({ hostname: "wrong.host.example", port: 443 });
+ *   await conn.handshake();
  *   conn.close();
  * } catch (e) {
  *   if (e instanceof CertificateVerificationError && e.code === "hostname_mismatch") {

@@ -12,11 +12,11 @@
  * @module
  */
 
-import { concat } from "../bytes.ts";
-import { connectionError, TlsError, transportError } from "../errors.ts";
+import { connectionError, TlsError } from "../errors.ts";
 import type { TlsHandshakeInfo } from "../handshake/context.ts";
 import { armDeadline, type HandshakeDeadline } from "./deadline.ts";
 import type { TlsEngine } from "./engine.ts";
+import { TransportLink } from "./link.ts";
 import type { ByteTransport } from "./transport.ts";
 
 /** Bytes sealed per step of a large write: 16 full records in flight at once. */
@@ -30,8 +30,10 @@ const WRITE_WINDOW = 16 * 16384;
  */
 const WRITE_BEHIND = 512 * 1024;
 /**
- * How long `close()` keeps reading after its close_notify, waiting for the peer's close_notify or end of
- * stream, before it closes the transport anyway: a stalled peer holds a closed connection at most this long.
+ * How long `close()` waits without progress — the peer taking none of the records still being flushed, or
+ * sending nothing after this side's close_notify while this side waits for its close_notify or end of
+ * stream — before it closes the transport anyway: a stalled peer holds a closed connection at most this
+ * long after its last sign of life.
  */
 export const CLOSE_LINGER_MS = 5_000;
 const UNKNOWN_ADDR: Deno.NetAddr = { transport: "tcp", hostname: "0.0.0.0", port: 0 };
@@ -57,49 +59,39 @@ const closedError = () => connectionError("BadResource", "the TLS connection is 
  * ```
  */
 export class TlsConn implements Deno.Conn {
+  readonly #link: TransportLink;
   readonly #engine: TlsEngine;
-  readonly #transport: ByteTransport;
   readonly #options: ConnOptions;
   #handshake: Promise<TlsHandshakeInfo> | undefined;
-  #pump: Promise<boolean> | undefined;
-  #writeChain: Promise<void> = Promise.resolve();
   /** Bytes handed to the engine by `write` whose records have not reached the transport yet. */
   #queued = 0;
   #pending: Uint8Array[] = [];
-  /** The transport reported its end of stream. */
-  #eof = false;
-  /** The first fatal error: every later call reports it. */
-  #failure: { error: unknown } | undefined;
   /** `close()` or `abort()` was called: calls fail with `BadResource`, waiting ones with `Interrupted`. */
   #closed = false;
   #closing: Promise<void> | undefined;
-  /** After a failure: the alert that describes it is sent and the transport closed. */
-  #failed: Promise<void> | undefined;
   readonly #interrupt = Promise.withResolvers<never>();
   /** The close_notify and half-close of `closeWrite()`, once asked for. */
   #writeShut: Promise<void> | undefined;
-  /** Nothing more may go to the transport (it was half-closed, or the connection was aborted). */
-  #outputClosed = false;
-  #transportClosed = false;
+  #refed = true;
   #readable: ReadableStream<Uint8Array<ArrayBuffer>> | undefined;
   #writable: WritableStream<Uint8Array<ArrayBufferLike>> | undefined;
 
   /** @internal Use `connectTls`, `startTls`, `listenTls` or `acceptTls`. */
   constructor(engine: TlsEngine, transport: ByteTransport, options: ConnOptions = {}) {
+    this.#link = new TransportLink(engine, transport);
     this.#engine = engine;
-    this.#transport = transport;
     this.#options = options;
     this.#interrupt.promise.catch(() => {});
   }
 
   /** The local address of the underlying connection (`0.0.0.0:0` for a stream pair). */
   get localAddr(): Deno.NetAddr {
-    return (this.#transport.conn?.localAddr as Deno.NetAddr | undefined) ?? UNKNOWN_ADDR;
+    return (this.#link.transport.conn?.localAddr as Deno.NetAddr | undefined) ?? UNKNOWN_ADDR;
   }
 
   /** The remote address of the underlying connection (`0.0.0.0:0` for a stream pair). */
   get remoteAddr(): Deno.NetAddr {
-    return (this.#transport.conn?.remoteAddr as Deno.NetAddr | undefined) ?? UNKNOWN_ADDR;
+    return (this.#link.transport.conn?.remoteAddr as Deno.NetAddr | undefined) ?? UNKNOWN_ADDR;
   }
 
   /**
@@ -122,20 +114,21 @@ export class TlsConn implements Deno.Conn {
   }
 
   async #runHandshake(): Promise<TlsHandshakeInfo> {
-    const disarm = armDeadline(this.#options, (reason) => this.#fail(reason));
+    const link = this.#link;
+    const disarm = armDeadline(this.#options, (reason) => link.fail(reason));
     try {
       await this.#engine.start();
-      await this.#flush();
+      await link.flush();
       while (!this.#engine.info) {
-        if (!(await this.#pumpOnce())) this.#fail(new TlsError("the handshake did not complete"));
-        if (this.#failure) throw this.#failure.error;
+        if (!(await link.pumpOnce())) link.fail(new TlsError("the handshake did not complete"));
+        if (link.failure) throw link.failure.error;
       }
-      await this.#flush();
+      await link.flush();
       return this.#engine.info;
     } catch (e) {
-      const failure = this.#fail(e);
+      const failure = link.fail(e);
       // The alert that describes the failure goes out before anyone hears of it.
-      await this.#failed;
+      await link.failed;
       throw failure;
     } finally {
       disarm();
@@ -145,83 +138,6 @@ export class TlsConn implements Deno.Conn {
   /** `p`, or the `Interrupted` error when the connection is closed first. */
   #interruptible<T>(p: Promise<T>): Promise<T> {
     return Promise.race([p, this.#interrupt.promise]);
-  }
-
-  /**
-   * Records the first fatal error (later calls report it), sends the alert the engine queued for it, and
-   * closes the transport. Returns the connection's error.
-   */
-  #fail(e: unknown): unknown {
-    if (!this.#failure) {
-      this.#failure = { error: e };
-      this.#failed = this.#flush().catch(() => {}).then(() => this.#closeTransport());
-    }
-    return this.#failure.error;
-  }
-
-  /** Reads one transport chunk into the engine, then sends whatever it produced. False at the end. */
-  #pumpOnce(): Promise<boolean> {
-    this.#pump ??= (async () => {
-      try {
-        if (this.#eof || this.#transportClosed) return false;
-        let chunk: Uint8Array | null;
-        try {
-          chunk = await this.#transport.read();
-        } catch (e) {
-          throw this.#fail(transportError(e, "read"));
-        }
-        if (chunk === null) {
-          this.#eof = true;
-          if (this.#engine.peerClosed || this.#transportClosed) return false;
-          // RFC 8446 §6.1: the end of the stream without close_notify is a truncation, not an end.
-          this.#engine.transportClosed();
-          throw this.#fail(connectionError("UnexpectedEof", this.#engine.error?.message ?? "unexpected end"));
-        }
-        try {
-          await this.#engine.receive(chunk);
-        } catch (e) {
-          throw this.#fail(e);
-        } finally {
-          await this.#flush().catch(() => {});
-        }
-        return true;
-      } finally {
-        this.#pump = undefined;
-      }
-    })();
-    return this.#pump;
-  }
-
-  /**
-   * Hands the engine's queued records to the transport, in order. Rejects with the connection's error when
-   * the transport fails (that failure is the connection's from then on).
-   */
-  #flush(): Promise<void> {
-    const items = this.#engine.takeOutput();
-    if (items.length > 0 && !this.#outputClosed) {
-      const written = this.#writeChain.then(async () => {
-        let parts: Uint8Array[];
-        try {
-          parts = await Promise.all(items);
-        } catch (e) {
-          throw this.#fail(e);
-        }
-        try {
-          await this.#transport.write(parts.length === 1 ? parts[0] : concat(...parts));
-        } catch (e) {
-          throw this.#fail(transportError(e, "write"));
-        }
-      });
-      written.catch(() => {});
-      this.#writeChain = written;
-    }
-    return this.#writeChain;
-  }
-
-  #closeTransport(abortive = false): void {
-    if (this.#transportClosed) return;
-    this.#transportClosed = true;
-    this.#transport.close(abortive);
   }
 
   /** The next chunk of application data, or `null` after the peer's close_notify. */
@@ -236,16 +152,16 @@ export class TlsConn implements Deno.Conn {
         continue;
       }
       if (this.#engine.peerClosed) return null;
-      if (this.#failure) throw this.#failure.error;
+      if (this.#link.failure) throw this.#link.failure.error;
       let more: boolean;
       try {
-        more = await this.#interruptible(this.#pumpOnce());
+        more = await this.#interruptible(this.#link.pumpOnce());
       } catch (e) {
         if (this.#closed) throw e;
         // The failure is recorded: what arrived before it is delivered first (the loop above).
         continue;
       }
-      if (!more && !this.#engine.peerClosed && !this.#failure) throw closedError();
+      if (!more && !this.#engine.peerClosed && !this.#link.failure) throw closedError();
     }
   }
 
@@ -300,7 +216,7 @@ export class TlsConn implements Deno.Conn {
       const window = p.subarray(offset, Math.min(offset + WRITE_WINDOW, p.length));
       this.#engine.send(window);
       this.#queued += window.length;
-      const flushed = this.#flush();
+      const flushed = this.#link.flush();
       flushed.then(() => this.#queued -= window.length, () => {});
       if (this.#queued > WRITE_BEHIND) await this.#interruptible(flushed);
     }
@@ -309,7 +225,7 @@ export class TlsConn implements Deno.Conn {
 
   #checkWritable(p: Uint8Array): void {
     if (this.#closed) throw closedError();
-    if (this.#failure) throw this.#failure.error;
+    if (this.#link.failure) throw this.#link.failure.error;
     if (this.#writeShut && p.length > 0) {
       throw connectionError("NotConnected", "cannot write after closeWrite()");
     }
@@ -321,7 +237,7 @@ export class TlsConn implements Deno.Conn {
     if (this.#writeShut) throw connectionError("NotConnected", "cannot update keys after closeWrite()");
     await this.#interruptible(this.#startHandshake());
     await this.#engine.updateKeys(requestPeerUpdate);
-    await this.#interruptible(this.#flush());
+    await this.#interruptible(this.#link.flush());
   }
 
   /**
@@ -338,15 +254,9 @@ export class TlsConn implements Deno.Conn {
     if (!this.#writeShut) {
       this.#writeShut = (async () => {
         await this.#startHandshake();
-        if (this.#failure) throw this.#failure.error;
+        if (this.#link.failure) throw this.#link.failure.error;
         this.#engine.close();
-        await this.#flush();
-        this.#outputClosed = true;
-        try {
-          await this.#transport.closeWrite();
-        } catch (e) {
-          throw this.#fail(transportError(e, "half-close"));
-        }
+        await this.#link.closeOutput();
       })();
       this.#writeShut.catch(() => {});
     }
@@ -372,35 +282,36 @@ export class TlsConn implements Deno.Conn {
   }
 
   async #closeGracefully(): Promise<void> {
+    const link = this.#link;
+    let stalled = false;
     try {
-      if (!this.#engine.connected || this.#failure) {
+      if (!this.#engine.connected || link.failure) {
         // Nothing written to protect: an alert already queued goes out, then the transport is closed.
-        this.#failure ??= { error: connectionError("Interrupted", "the TLS connection was closed") };
-        await this.#flush().catch(() => {});
+        link.fail(connectionError("Interrupted", "the TLS connection was closed"));
+        await link.failed;
         return;
       }
-      await this.#shutWrite().catch(() => {});
-      await this.#drain();
-    } finally {
-      this.#closeTransport();
-    }
-  }
-
-  /** Reads and drops records until the peer's close_notify, the end of stream, a failure or the linger time. */
-  async #drain(): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), this.#options.lingerMs ?? CLOSE_LINGER_MS);
-    });
-    try {
-      while (!this.#engine.peerClosed && !this.#failure && !this.#transportClosed) {
-        const more = await Promise.race([this.#pumpOnce().catch(() => false), expired]);
-        this.#engine.takePlaintext();
-        this.#pending = [];
-        if (!more) return;
+      // Each step waits at most the linger time without progress: a slow peer is waited for, a stalled one
+      // (that neither reads what is flushed nor answers) is not.
+      const idle = idleTimer(this.#options.lingerMs ?? CLOSE_LINGER_MS, this.#refed);
+      link.onProgress = idle.restart;
+      try {
+        const expired = idle.expired.then(() => stalled = true);
+        await Promise.race([this.#shutWrite().catch(() => {}), expired]);
+        while (!stalled && !this.#engine.peerClosed && !link.failure && !link.closed) {
+          const more = await Promise.race([link.pumpOnce().catch(() => false), expired.then(() => false)]);
+          // Nobody reads after close(): what arrives is dropped.
+          this.#engine.takePlaintext();
+          this.#pending = [];
+          if (!more) break;
+        }
+      } finally {
+        idle.stop();
+        link.onProgress = undefined;
       }
     } finally {
-      clearTimeout(timer);
+      // A stalled peer gets the abortive close: what it did not take is dropped.
+      link.close(stalled);
     }
   }
 
@@ -415,9 +326,8 @@ export class TlsConn implements Deno.Conn {
       this.#closed = true;
       this.#interrupt.reject(connectionError("Interrupted", "the TLS connection was aborted"));
     }
-    this.#outputClosed = true;
-    this.#failure ??= { error: connectionError("Interrupted", "the TLS connection was aborted") };
-    this.#closeTransport(true);
+    this.#link.close(true);
+    this.#link.fail(connectionError("Interrupted", "the TLS connection was aborted"));
     this.#closing ??= Promise.resolve();
   }
 
@@ -433,12 +343,17 @@ export class TlsConn implements Deno.Conn {
 
   /** Keeps the event loop alive while the connection is open (delegated to the `Deno.Conn`). */
   ref(): void {
-    this.#transport.conn?.ref();
+    this.#refed = true;
+    this.#link.transport.conn?.ref();
   }
 
-  /** Lets the event loop exit while the connection is open (delegated to the `Deno.Conn`). */
+  /**
+   * Lets the event loop exit while the connection is open (delegated to the `Deno.Conn`), or lingers after
+   * `close()`.
+   */
   unref(): void {
-    this.#transport.conn?.unref();
+    this.#refed = false;
+    this.#link.transport.conn?.unref();
   }
 
   /** Application data as a stream; cancelling it closes the connection. */
@@ -469,4 +384,24 @@ export class TlsConn implements Deno.Conn {
     });
     return this.#writable;
   }
+}
+
+/**
+ * A timer whose `expired` promise resolves once `ms` pass without a `restart()`; with `ref` false (only
+ * under Deno) it does not keep the process alive.
+ */
+function idleTimer(
+  ms: number,
+  ref: boolean,
+): { expired: Promise<void>; restart: () => void; stop: () => void } {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const restart = () => {
+    clearTimeout(timer);
+    const next = setTimeout(() => resolve(), ms);
+    if (!ref) (globalThis as { Deno?: typeof Deno }).Deno?.unrefTimer(next);
+    timer = next;
+  };
+  restart();
+  return { expired: promise, restart, stop: () => clearTimeout(timer) };
 }

@@ -68,6 +68,12 @@ export interface ListenTlsOptions extends Omit<AcceptTlsOptions, "signal"> {
 
 type Waiter = PromiseWithResolvers<TlsConn>;
 
+/** Internal knobs for tests: those of {@link ServerTestOptions}, and a smaller handshake limit. */
+export interface ListenerTestOptions extends ServerTestOptions {
+  /** Handshakes run at once, at most (default {@link MAX_HANDSHAKES}). */
+  maxHandshakes?: number;
+}
+
 /**
  * A TLS listener: a `Deno.Listener<TlsConn>` whose `accept()` resolves to connections that have completed
  * their handshake (`await conn.handshake()` returns at once).
@@ -98,10 +104,12 @@ export class TlsListener implements Deno.Listener<TlsConn, Deno.NetAddr> {
   #changed = Promise.withResolvers<void>();
   #closed = false;
   #refed = true;
+  readonly #maxHandshakes: number;
 
   /** @internal Use `listenTls`. */
-  constructor(options: ListenTlsOptions, test: ServerTestOptions = {}) {
+  constructor(options: ListenTlsOptions, test: ListenerTestOptions = {}) {
     this.#options = options;
+    this.#maxHandshakes = test.maxHandshakes ?? MAX_HANDSHAKES;
     // Session tickets are on by default for a listener: its connections share its ticket keys.
     this.#config = resolveServerConfig({ ...options, sessionTickets: options.sessionTickets ?? true }, test);
     // Surfaces through accept(); never an unhandled rejection.
@@ -217,7 +225,7 @@ export class TlsListener implements Deno.Listener<TlsConn, Deno.NetAddr> {
     }
     let backoff = 0;
     while (!this.#closed) {
-      if (this.#ready.length >= MAX_READY || this.#handshaking.size >= MAX_HANDSHAKES) {
+      if (this.#ready.length >= MAX_READY || this.#handshaking.size >= this.#maxHandshakes) {
         await this.#changed.promise;
         continue;
       }
@@ -275,6 +283,9 @@ export class TlsListener implements Deno.Listener<TlsConn, Deno.NetAddr> {
     conn.handshake().then(
       () => {
         this.#handshaking.delete(conn);
+        // A handshake slot is free: wake the accept loop (handing the connection straight to a waiting
+        // accept() changes nothing else it would hear of).
+        this.#notify();
         if (this.#closed) {
           conn.abort();
           return;

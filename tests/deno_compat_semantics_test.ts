@@ -315,3 +315,61 @@ Deno.test("Deno.Conn: readable and writable piping, an echo through the server's
   );
   assert.deepEqual(result, { sent: "ok", echo: "ok", back: data.length, intact: true });
 });
+
+Deno.test("the deliberate differences from Deno's TLS that the README lists, observed", async () => {
+  const observe = (impl: Impl) =>
+    withPair(impl, impl, async (ends) => {
+      // Closing writable: ours half-closes (the client still reads), Deno's closes the whole connection.
+      const pending = outcome(ends.client.read(new Uint8Array(16)));
+      await ends.client.writable.getWriter().close();
+      await outcome(ends.server.read(new Uint8Array(16)));
+      await outcome(ends.server.write(new TextEncoder().encode("after")));
+      const readAfterWritableClose = await pending;
+      const info = await ends.server.handshake();
+      ends.server.close();
+      return {
+        readAfterWritableClose,
+        secondClose: await outcome(() => ends.server.close()),
+        reportsProtocol: "protocol" in info,
+      };
+    });
+  assert.deepEqual(await observe("native"), {
+    readAfterWritableClose: "Interrupted",
+    secondClose: "BadResource",
+    reportsProtocol: false,
+  });
+  assert.deepEqual(await observe("ours"), {
+    readAfterWritableClose: "ok 5",
+    secondClose: "ok",
+    reportsProtocol: true,
+  });
+  // accept(): Deno's hands out a connection before its handshake, ours only once it has succeeded.
+  for (const impl of ["native", "ours"] as const) {
+    const accepted = await withListener(impl, {}, async (listener) => {
+      using raw = await Deno.connect({ hostname: "127.0.0.1", port: listener.port });
+      const accept = listener.accept().then((conn) => (closeQuietly(conn), "accepted"), () => "not accepted");
+      const result = await Promise.race([accept, delay(300).then(() => "not accepted")]);
+      raw.close();
+      closeQuietly(listener);
+      await accept;
+      return result;
+    });
+    assert.equal(accepted, impl === "native" ? "accepted" : "not accepted", impl);
+  }
+});
+
+Deno.test("unsafelyDisableHostnameVerification prints one warning per process", async () => {
+  const client = new URL("../connection/client.ts", import.meta.url).href;
+  const script = `import { resolveClientConfig } from "${client}";
+    for (let i = 0; i < 3; i++) await resolveClientConfig({ caCerts: [], unsafelyDisableHostnameVerification: true });
+    await resolveClientConfig({ caCerts: [] });`;
+  const run = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  const stderr = new TextDecoder().decode(run.stderr);
+  assert.equal(run.code, 0, stderr);
+  assert.equal(stderr.match(/DANGER: unsafelyDisableHostnameVerification/g)?.length, 1, stderr);
+});

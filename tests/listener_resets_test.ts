@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { connectTls, listenTls, type TlsConn } from "../mod.ts";
+import { TlsListener } from "../connection/listener.ts";
 import { sharedChain } from "./_certs.ts";
 import { PeerProcess, requireBinary, runTool, sleep } from "./_peer_process.ts";
 
@@ -187,4 +188,38 @@ Deno.test("listenTls: out of file descriptors, accept errors are reported with a
   await conn.close();
   await peer.waitFor("stdout", /"event":"served"/);
   assert.ok(!peer.stdout.includes('"event":"closed"'), peer.stdout);
+});
+
+Deno.test("listenTls: at its handshake limit, a handshake that completes into a waiting accept() frees its slot", async () => {
+  const { root, inter, leaf } = await sharedChain();
+  // One handshake at a time: each client is accepted only once the one before it has finished.
+  const listener = new TlsListener(
+    { hostname: "127.0.0.1", port: 0, cert: leaf.cert + inter.cert, key: leaf.key, handshakeTimeout: 3000 },
+    { maxHandshakes: 1 },
+  );
+  const dropped: unknown[] = [];
+  const loop = (async () => {
+    for await (const conn of listener) serve(conn).catch((e) => dropped.push(e));
+  })();
+  try {
+    for (let i = 0; i < 4; i++) {
+      // A for await loop always has an accept() waiting: the connection goes straight to it.
+      const conn = await connectTls({
+        port: listener.addr.port,
+        serverName: "localhost",
+        caCerts: [root.cert],
+        sessionCache: null,
+        handshakeTimeout: 2000,
+      });
+      await conn.write(new TextEncoder().encode(`client ${i}\n`));
+      const buf = new Uint8Array(32);
+      const n = await conn.read(buf);
+      assert.equal(new TextDecoder().decode(buf.subarray(0, n ?? 0)), `client ${i}\n`);
+      await conn.close();
+    }
+  } finally {
+    listener.close();
+    await loop;
+  }
+  assert.deepEqual(dropped, []);
 });
