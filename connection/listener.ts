@@ -169,7 +169,8 @@ export class TlsListener implements Deno.Listener<TlsConn, Deno.NetAddr> {
       // already closed
     }
     for (const conn of this.#handshaking) conn.abort();
-    for (const conn of this.#ready.splice(0)) conn.abort();
+    // Completed but never accepted: nothing of the application's is queued, the client gets a close_notify.
+    for (const conn of this.#ready.splice(0)) conn.close();
     for (const waiter of this.#waiters.splice(0)) {
       waiter.reject(new Deno.errors.BadResource("Listener has been closed"));
     }
@@ -287,7 +288,7 @@ export class TlsListener implements Deno.Listener<TlsConn, Deno.NetAddr> {
         // accept() changes nothing else it would hear of).
         this.#notify();
         if (this.#closed) {
-          conn.abort();
+          conn.close();
           return;
         }
         this.#deliver({ conn });
