@@ -69,7 +69,8 @@ export class TlsConn implements Deno.Conn {
   /** `close()` or `abort()` was called: calls fail with `BadResource`, waiting ones with `Interrupted`. */
   #closed = false;
   #closing: Promise<void> | undefined;
-  readonly #interrupt = Promise.withResolvers<never>();
+  /** The calls waiting on this connection, to reject with `Interrupted` when it is closed. */
+  readonly #waiting = new Set<(error: unknown) => void>();
   /** The close_notify and half-close of `closeWrite()`, once asked for. */
   #writeShut: Promise<void> | undefined;
   #refed = true;
@@ -81,7 +82,6 @@ export class TlsConn implements Deno.Conn {
     this.#link = new TransportLink(engine, transport);
     this.#engine = engine;
     this.#options = options;
-    this.#interrupt.promise.catch(() => {});
   }
 
   /** The local address of the underlying connection (`0.0.0.0:0` for a stream pair). */
@@ -135,9 +135,23 @@ export class TlsConn implements Deno.Conn {
     }
   }
 
-  /** `p`, or the `Interrupted` error when the connection is closed first. */
+  /**
+   * `p`, or the `Interrupted` error when the connection is closed first. (Not `Promise.race` with a promise
+   * that stays pending for the connection's life: each race would leave a reaction on it.)
+   */
   #interruptible<T>(p: Promise<T>): Promise<T> {
-    return Promise.race([p, this.#interrupt.promise]);
+    return new Promise<T>((resolve, reject) => {
+      this.#waiting.add(reject);
+      p.then(resolve, reject).finally(() => this.#waiting.delete(reject));
+    });
+  }
+
+  /** Marks the connection closed and rejects the calls waiting on it with `Interrupted`. */
+  #interrupt(message: string): void {
+    this.#closed = true;
+    const error = connectionError("Interrupted", message);
+    for (const reject of this.#waiting) reject(error);
+    this.#waiting.clear();
   }
 
   /** The next chunk of application data, or `null` after the peer's close_notify. */
@@ -274,8 +288,7 @@ export class TlsConn implements Deno.Conn {
    */
   close(): Promise<void> {
     if (!this.#closed) {
-      this.#closed = true;
-      this.#interrupt.reject(connectionError("Interrupted", "the TLS connection was closed"));
+      this.#interrupt("the TLS connection was closed");
       this.#closing ??= this.#closeGracefully();
     }
     return this.#closing!;
@@ -323,8 +336,7 @@ export class TlsConn implements Deno.Conn {
    */
   abort(): void {
     if (!this.#closed) {
-      this.#closed = true;
-      this.#interrupt.reject(connectionError("Interrupted", "the TLS connection was aborted"));
+      this.#interrupt("the TLS connection was aborted");
     }
     this.#link.close(true);
     this.#link.fail(connectionError("Interrupted", "the TLS connection was aborted"));
