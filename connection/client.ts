@@ -115,7 +115,8 @@ export interface StartTlsOptions {
    * cache shared by the connections of the process; `null`: no resumption. A ticket is used once; it is
    * offered only if the server certificates it records pass this connection's verification again
    * (trust anchors, name, validity, `verifyPeer`). Tickets arrive after the handshake, with the server's
-   * first data: a connection that never reads gets none. TLS 1.2 sessions (RFC 5077 tickets, which arrive
+   * first data: a connection that never reads gets none (unless they come while its `close()` waits for the
+   * server's close_notify). TLS 1.2 sessions (RFC 5077 tickets, which arrive
    * within the handshake) are kept in the same cache under the same key, by the same rules, and may be
    * offered more than once.
    *

@@ -44,7 +44,7 @@ async function echo(conn: TlsConn): Promise<void> {
 
 const handshakeErrors: string[] = [];
 // The clients run in this process too, so each handshake costs its CPU twice here; a machine short of CPU
-// then stretches 256 concurrent handshakes (the listener's default) past their deadline. 64 at a time keeps
+// then stretches 256 concurrent handshakes (the listener's default) past their deadline. 32 at a time keeps
 // each one short while the rest wait in the kernel's backlog, where no deadline runs.
 const listener = new TlsListener({
   hostname: "127.0.0.1",
@@ -53,7 +53,7 @@ const listener = new TlsListener({
   key: leaf.key,
   handshakeTimeout: 15_000,
   onHandshakeError: (e) => handshakeErrors.push(String(e)),
-}, { maxHandshakes: 64 });
+}, { maxHandshakes: 32 });
 const port = listener.addr.port;
 const serving = new Set<Promise<void>>();
 const accepting = (async () => {
