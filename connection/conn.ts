@@ -4,8 +4,8 @@
  *
  * Closing (RFC 8446 §6.1) never loses what was written: `closeWrite()` resolves once every queued record and
  * the close_notify are with the transport; `close()` does the same in the background, then keeps reading —
- * and discarding — until the peer's close_notify or end of stream, at most {@link CLOSE_LINGER_MS}, and only
- * then closes the transport. A TCP socket closed with unread bytes in its receive buffer (a NewSessionTicket,
+ * and discarding — until the peer's close_notify or end of stream (waiting at most {@link CLOSE_LINGER_MS}
+ * without progress, then at most that long for the answer), and only then closes the transport. A TCP socket closed with unread bytes in its receive buffer (a NewSessionTicket,
  * the rest of a request) makes the kernel send a reset and drop what it had not sent yet; lingering avoids it.
  * `abort()` is the abortive close.
  *
@@ -30,10 +30,9 @@ const WRITE_WINDOW = 16 * 16384;
  */
 const WRITE_BEHIND = 512 * 1024;
 /**
- * How long `close()` waits without progress — the peer taking none of the records still being flushed, or
- * sending nothing after this side's close_notify while this side waits for its close_notify or end of
- * stream — before it closes the transport anyway: a stalled peer holds a closed connection at most this
- * long after its last sign of life.
+ * How long `close()` waits for the peer before it closes the transport anyway (abortively): while flushing,
+ * this long without the peer taking any of the records; after the close_notify, this long for the peer's
+ * close_notify or end of stream. A stalled peer cannot hold a closed connection open for longer.
  */
 export const CLOSE_LINGER_MS = 5_000;
 const UNKNOWN_ADDR: Deno.NetAddr = { transport: "tcp", hostname: "0.0.0.0", port: 0 };
@@ -280,7 +279,8 @@ export class TlsConn implements Deno.Conn {
   /**
    * Closes the connection gracefully, in the background: what was written is flushed, then the close_notify
    * (RFC 8446 §6.1); then it reads and discards what the peer still sends until its close_notify or end of
-   * stream — at most {@link CLOSE_LINGER_MS} — and closes the transport. Pending calls reject with
+   * stream, and closes the transport. It gives up — abortively — on a peer that takes none of the flushed
+   * records for {@link CLOSE_LINGER_MS}, or has not answered the close_notify within it. Pending calls reject with
    * `Deno.errors.Interrupted`, later ones with `Deno.errors.BadResource`. Before the handshake has
    * completed there is nothing to protect: the transport is closed at once. The returned promise (which
    * `Deno.Conn` callers may ignore) resolves once the transport is closed; it never rejects. Calling it again
@@ -304,15 +304,21 @@ export class TlsConn implements Deno.Conn {
         await link.failed;
         return;
       }
-      // Each step waits at most the linger time without progress: a slow peer is waited for, a stalled one
-      // (that neither reads what is flushed nor answers) is not.
+      // Flushing waits at most the linger time without progress: a slow reader is waited for, a peer that
+      // takes nothing is not. Then the peer has the linger time, from the close_notify, to answer it: a peer
+      // that keeps sending instead is not waited for forever either.
       const idle = idleTimer(this.#options.lingerMs ?? CLOSE_LINGER_MS, this.#refed);
       link.onProgress = idle.restart;
       try {
-        const expired = idle.expired.then(() => stalled = true);
+        const expired = idle.expired.then(() => {
+          stalled = true;
+          return false;
+        });
         await Promise.race([this.#shutWrite().catch(() => {}), expired]);
+        link.onProgress = undefined;
+        idle.restart();
         while (!stalled && !this.#engine.peerClosed && !link.failure && !link.closed) {
-          const more = await Promise.race([link.pumpOnce().catch(() => false), expired.then(() => false)]);
+          const more = await Promise.race([link.pumpOnce().catch(() => false), expired]);
           // Nobody reads after close(): what arrives is dropped.
           this.#engine.takePlaintext();
           this.#pending = [];

@@ -138,6 +138,33 @@ Deno.test("close() waits for a peer that reads everything but never answers the 
   server.abort();
 });
 
+Deno.test("close() gives up on a peer that keeps sending instead of answering the close_notify", async () => {
+  const { client, server } = await connectedPair(narrowPipe(4), "TLSv1.3", 300);
+  // The server reads (and so sees the close_notify) but writes without end instead of closing: the client's
+  // close() drops its data, and waits for its close_notify only the linger time.
+  const reading = receive(server, new Uint8Array(0));
+  let writing = true;
+  const flood = (async () => {
+    while (writing) await server.write(payload(16 * KiB, 1)).catch(() => writing = false);
+  })();
+  await new Promise((r) => setTimeout(r, 50));
+  const started = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const closed = await Promise.race([
+    client.close().then(() => true),
+    new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), 5000)),
+  ]);
+  clearTimeout(timer);
+  const took = performance.now() - started;
+  writing = false;
+  if (!closed) client.abort();
+  assert.ok(closed, "close() still waiting after 5 s");
+  assert.deepEqual(await reading, { bytes: 0, intact: true, end: "eof" });
+  server.abort();
+  await flood;
+  assert.ok(took >= 250 && took < 3000, `close() took ${took.toFixed(0)} ms`);
+});
+
 Deno.test("close() is not cut short by the linger time while a slow peer keeps reading", async () => {
   const { client, server } = await connectedPair(narrowPipe(1), "TLSv1.3", 200);
   const data = payload(MiB, 12);
