@@ -87,3 +87,60 @@ Deno.test("a server that refuses its own options: the client's handshake fails w
   assert.ok(error instanceof TlsError || error instanceof Deno.errors.UnexpectedEof, String(error));
   await client.close();
 });
+
+Deno.test("after the handshake, a transport that fails reading or writing is a TlsError with the failure as cause", async () => {
+  const pki = await serverPki();
+  const leaf = pki.leaves["ECDSA P-256"];
+  const [c, s] = memoryPipe();
+  // The client's side of the pipe, with a switch that breaks it.
+  let breakRead: (e: unknown) => void = () => {};
+  let breakWrite = false;
+  const lineDown = new Error("line down");
+  const readable = c.readable.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      start: (controller) => breakRead = (e) => controller.error(e),
+    }),
+  );
+  const sink = c.writable.getWriter();
+  const writable = new WritableStream<Uint8Array>({
+    write: (chunk) => breakWrite ? Promise.reject(lineDown) : sink.write(chunk),
+  });
+  const [client, server] = await Promise.all([
+    startTls({ readable, writable }, { serverName: "localhost", caCerts: [pki.root.cert] }),
+    acceptTls(s, { cert: leaf.cert, key: leaf.key }),
+  ]);
+  await client.handshake();
+  const pending = client.read(new Uint8Array(16)).then(() => "read", (e) => e);
+  breakRead(lineDown);
+  const readError = await pending;
+  assert.ok(readError instanceof TlsError, String(readError));
+  assert.equal(readError.cause, lineDown);
+  // The connection failed: every later call reports the same error.
+  breakWrite = true;
+  await assert.rejects(client.write(new Uint8Array(8)), (e) => e === readError);
+  await Promise.all([client.close(), server.close()]);
+});
+
+Deno.test("after the handshake, a write the transport refuses fails the write or the closeWrite() after it", async () => {
+  const pki = await serverPki();
+  const leaf = pki.leaves["ECDSA P-256"];
+  const [c, s] = memoryPipe();
+  const refused = new Error("refused");
+  let refuse = false;
+  const sink = c.writable.getWriter();
+  const writable = new WritableStream<Uint8Array>({
+    write: (chunk) => refuse ? Promise.reject(refused) : sink.write(chunk),
+  });
+  const [client, server] = await Promise.all([
+    startTls({ readable: c.readable, writable }, { serverName: "localhost", caCerts: [pki.root.cert] }),
+    acceptTls(s, { cert: leaf.cert, key: leaf.key }),
+  ]);
+  await client.handshake();
+  refuse = true;
+  // A write returns once queued (write-behind): the refusal reaches this write or the next call.
+  const first = await client.write(new Uint8Array(100)).then(() => undefined, (e) => e);
+  const error = first ?? await client.closeWrite().then(() => "closeWrite succeeded", (e) => e);
+  assert.ok(error instanceof TlsError, String(error));
+  assert.equal(error.cause, refused);
+  await Promise.all([client.close(), server.close()]);
+});
