@@ -171,7 +171,32 @@ export class TlsAlertError extends TlsError {
   }
 }
 
-/** Why a certificate was refused. */
+/**
+ * Why a certificate was refused (the rules behind each code are listed in `docs/x509.md`):
+ *
+ * - `expired`, `not_yet_valid`: the time lies outside a certificate's validity period.
+ * - `unknown_issuer`: no path leads to a trust anchor.
+ * - `bad_signature`: a signature does not verify, or its algorithm does not fit the issuer's key.
+ * - `hostname_mismatch`: the subjectAltName does not cover the name or address asked for.
+ * - `not_a_ca`: an issuer does not assert basicConstraints cA.
+ * - `path_length_exceeded`: a pathLenConstraint, or the verifier's own limit, is exceeded.
+ * - `bad_key_usage`: a keyUsage that does not allow what the certificate is used for, is missing on a CA, or
+ *   asserts keyCertSign without cA.
+ * - `bad_extended_key_usage`: an extKeyUsage that is missing on a leaf, does not allow the purpose, holds
+ *   anyExtendedKeyUsage or is critical on a leaf, or is present on a root.
+ * - `bad_key_identifier`: an authority or subject key identifier that is missing, critical, of the wrong form,
+ *   or (on a root) disagrees with the subject key identifier.
+ * - `bad_basic_constraints`: basicConstraints cA on a leaf, or a CA's basicConstraints not critical.
+ * - `bad_name`: an empty issuer, an empty subject on a CA, or a subject/subjectAltName pair that breaks the
+ *   profile (an empty subject needs a critical subjectAltName; a leaf with a subject, a non-critical one).
+ * - `bad_name_constraints`: a nameConstraints extension that is not critical, or sits in a leaf.
+ * - `name_constraint_violation`: a name lies outside a CA's name constraints (or cannot be checked).
+ * - `bad_serial_number`: a serial number that is zero, negative, or longer than 20 octets.
+ * - `unsupported_algorithm`, `weak_key`: a key or signature algorithm that is not supported or too weak.
+ * - `unknown_critical_extension`: a critical extension that is not processed.
+ * - `malformed`: bytes that are not a well-formed X.509 certificate (extensions included).
+ * - `rejected_by_callback`: a `verifyPeer` callback threw.
+ */
 export type CertificateErrorCode =
   | "expired"
   | "not_yet_valid"
@@ -182,7 +207,12 @@ export type CertificateErrorCode =
   | "path_length_exceeded"
   | "bad_key_usage"
   | "bad_extended_key_usage"
+  | "bad_key_identifier"
+  | "bad_basic_constraints"
+  | "bad_name"
+  | "bad_name_constraints"
   | "name_constraint_violation"
+  | "bad_serial_number"
   | "unsupported_algorithm"
   | "weak_key"
   | "unknown_critical_extension"
@@ -249,6 +279,11 @@ export function alertForCertificateError(code: CertificateErrorCode): AlertName 
     case "unknown_critical_extension":
       return "certificate_unknown";
     case "bad_signature":
+    case "bad_key_identifier":
+    case "bad_basic_constraints":
+    case "bad_name":
+    case "bad_name_constraints":
+    case "bad_serial_number":
     case "malformed":
     case "rejected_by_callback":
       return "bad_certificate";

@@ -11,7 +11,7 @@ import type { CryptoProvider, SigningKey } from "../crypto/provider.ts";
 import { TlsError } from "../errors.ts";
 import { type CertifiedKey, signatureSchemesFor } from "../handshake/certified_key.ts";
 import { SCHEMES } from "../handshake/constants.ts";
-import { parseCertificate } from "../x509/certificate.ts";
+import { decodeCertificate } from "../x509/certificate.ts";
 import { matchServerName } from "../x509/names.ts";
 import { decodePem } from "../x509/pem.ts";
 import { privateKeyFromPem } from "../x509/private_key.ts";
@@ -41,7 +41,7 @@ export async function loadCertifiedKey(
   try {
     chain = decodePem(cert).filter((b) => b.label === "CERTIFICATE").map((b) => b.der);
     if (chain.length === 0) throw new TlsError("no CERTIFICATE PEM block");
-    const parsed = chain.map((der, i) => parseCertificate(der, `certificate ${i}`));
+    const parsed = chain.map((der, i) => decodeCertificate(der, `certificate ${i}`));
     leaf = parsed[0];
     issuers = parsed.map((c) => c.issuerDer);
     pkcs8 = privateKeyFromPem(key);

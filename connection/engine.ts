@@ -12,7 +12,7 @@
 
 import { toHex } from "../bytes.ts";
 import { DecodeError } from "../bytes.ts";
-import type { CryptoProvider } from "../crypto/provider.ts";
+import type { AeadName, CryptoProvider } from "../crypto/provider.ts";
 import {
   alertForCertificateError,
   type AlertName,
@@ -40,7 +40,9 @@ import {
 } from "../record/framing.ts";
 import { HandshakeReassembler } from "../record/handshake_reassembler.ts";
 import { type InnerPlaintext, Tls13RecordProtection } from "../record/protection13.ts";
+import { checkNextGeneration, KeyUsage, type KeyUsageLimits } from "../record/key_usage.ts";
 import { describeHandshake } from "../handshake/describe.ts";
+import { isErrorAlert } from "./alerts.ts";
 import type { TraceEvent, Tracer } from "./trace.ts";
 import {
   changeCipherSpecHandler12,
@@ -63,6 +65,11 @@ export interface EngineOptions {
   readonly keyLog?: (line: string) => void;
   /** Receives structured trace events (messages, keys by label, alerts, timings). */
   readonly trace?: Tracer;
+  /**
+   * @internal Replaces the RFC 8446 §5.5 key-usage limits of `record/key_usage.ts` for every AEAD, so that
+   * tests reach them in a few records.
+   */
+  readonly keyUsageLimits?: KeyUsageLimits;
 }
 
 /** Most ChangeCipherSpec records tolerated during a handshake (RFC 8446 §5 allows them; a flood is not). */
@@ -94,6 +101,11 @@ export class TlsEngine implements HandshakeIo {
   readonly #reassembler = new HandshakeReassembler();
   #read: RecordProtection | undefined;
   #write: RecordProtection | undefined;
+  /** Generation N of the application traffic secret in use for writing / reading (TLS 1.3, RFC 8446 §7.2). */
+  #writeGeneration = 0;
+  #readGeneration = 0;
+  /** Records protected under the current keys, against RFC 8446 §5.5's limits. */
+  readonly #keyUsage: KeyUsage;
   /** Set by `useTls12()`: the records and alerts of RFC 5246 from then on. */
   #tls12 = false;
   readonly #warnings12 = new WarningAlerts12();
@@ -119,6 +131,7 @@ export class TlsEngine implements HandshakeIo {
     this.#begin = options.begin;
     this.#keyLog = options.keyLog;
     this.#tracer = options.trace;
+    this.#keyUsage = new KeyUsage(options.keyUsageLimits);
   }
 
   /** Emits a trace event; a tracer that throws is ignored (tracing never breaks a connection). */
@@ -270,9 +283,25 @@ export class TlsEngine implements HandshakeIo {
     }
     if (this.#sentClose) throw new TlsError("cannot write after close");
     for (let offset = 0; offset < data.length; offset += MAX_PLAINTEXT) {
+      const act = this.#keyUsage.beforeSeal(this.#write.records);
+      if (act) this.#writeKeyUsed(act);
       const chunk = data.subarray(offset, Math.min(offset + MAX_PLAINTEXT, data.length));
       this.#output.push(this.#write.seal(ContentType.application_data, chunk));
     }
+    if (data.length > 0 && this.#state instanceof Connected) this.#state.applicationDataSent();
+  }
+
+  /**
+   * The write key has protected as many records as it should (RFC 8446 §5.5, `record/key_usage.ts`): TLS 1.3
+   * switches to the next key at once (KeyUpdate); TLS 1.2, which cannot, closes with close_notify and throws.
+   */
+  #writeKeyUsed(act: "update" | "close"): void {
+    if (act === "close") {
+      this.close();
+      throw this.#keyUsage.closedError();
+    }
+    // Queued and switched before this returns; a key that cannot be made fails the records sealed under it.
+    if (this.#state instanceof Connected) this.#state.updateWriteKey(this, false).catch(() => {});
   }
 
   /** Queues close_notify (RFC 8446 §6.1). */
@@ -289,7 +318,12 @@ export class TlsEngine implements HandshakeIo {
     if (!(this.#state instanceof Connected)) {
       throw new TlsError("cannot update keys before the handshake completes");
     }
-    await this.#state.updateWriteKey(this, requestPeerUpdate);
+    if (this.#sentClose) throw new TlsError("cannot update keys after close");
+    try {
+      await this.#state.updateWriteKey(this, requestPeerUpdate);
+    } catch (e) {
+      throw this.#fail(e);
+    }
   }
 
   /** Aborts the connection with `alert` (e.g. `user_canceled` + close on a cancelled handshake). */
@@ -321,29 +355,51 @@ export class TlsEngine implements HandshakeIo {
     this.#output.push(encodeRecord(ContentType.change_cipher_spec, RECORD_VERSION, new Uint8Array([1])));
   }
 
-  async setReadSecret(suite: Tls13Suite, secret: Uint8Array): Promise<void> {
-    if (!this.#reassembler.empty) {
-      throw new TlsAlertError(
-        "unexpected_message",
-        "local",
-        "handshake message split across a key change (RFC 8446 §5.1)",
-      );
-    }
-    this.#read = await this.#protection(suite, secret);
-    this.#trace({ kind: "keys", direction: "read" });
+  setReadSecret(suite: Tls13Suite, secret: Uint8Array): Promise<void> {
+    return this.#installRead13(suite, Promise.resolve(secret));
   }
 
-  async setWriteSecret(suite: Tls13Suite, secret: Uint8Array, lastMessage?: Uint8Array): Promise<void> {
-    const next = await this.#protection(suite, secret);
-    if (lastMessage) this.sendHandshake(lastMessage);
-    this.#write = next;
-    this.#trace({ kind: "keys", direction: "write" });
+  setWriteSecret(suite: Tls13Suite, secret: Uint8Array, lastMessage?: Uint8Array): Promise<void> {
+    return this.#installWrite13(suite, Promise.resolve(secret), lastMessage);
+  }
+
+  updateWriteSecret(
+    suite: Tls13Suite,
+    generation: number,
+    secret: Promise<Uint8Array>,
+    keyUpdate: Uint8Array,
+  ): Promise<void> {
+    checkNextGeneration(
+      "write",
+      this.#writeGeneration,
+      generation,
+      !this.#tls12 && this.#phase === "connected",
+    );
+    if (this.#sentClose) throw new TlsError("cannot update keys after close_notify (RFC 8446 §6.1)");
+    this.#writeGeneration = generation;
+    return this.#installWrite13(suite, secret, keyUpdate);
+  }
+
+  updateReadSecret(suite: Tls13Suite, generation: number, secret: Promise<Uint8Array>): Promise<void> {
+    checkNextGeneration(
+      "read",
+      this.#readGeneration,
+      generation,
+      !this.#tls12 && this.#phase === "connected",
+    );
+    const installed = this.#installRead13(suite, secret);
+    this.#readGeneration = generation;
+    return installed;
   }
 
   logSecret(label: string, secret: Uint8Array): void {
     this.#trace({ kind: "secret", label, length: secret.length });
     if (!this.#keyLog || !this.#clientRandom) return;
-    this.#keyLog(`${label} ${toHex(this.#clientRandom)} ${toHex(secret)}`);
+    try {
+      this.#keyLog(`${label} ${toHex(this.#clientRandom)} ${toHex(secret)}`);
+    } catch {
+      // A key log that throws is ignored, as a tracer that throws: it never breaks a connection.
+    }
   }
 
   handshakeComplete(info: TlsHandshakeInfo): void {
@@ -369,23 +425,60 @@ export class TlsEngine implements HandshakeIo {
         "handshake message split across ChangeCipherSpec (RFC 5246 §7.1)",
       );
     }
-    this.#read = await tls12Protection(this.crypto, suite, keys);
-    this.#trace({ kind: "keys", direction: "read" });
+    this.#useReadKey(await tls12Protection(this.crypto, suite, keys), suite.aead);
   }
 
   async changeWriteCipherSpec12(suite: Tls12Suite, keys: Tls12TrafficKeys): Promise<void> {
     const next = await tls12Protection(this.crypto, suite, keys);
     this.#trace({ kind: "change_cipher_spec", direction: "sent" });
     this.#queue(ContentType.change_cipher_spec, new Uint8Array([1]));
-    this.#write = next;
-    this.#trace({ kind: "keys", direction: "write" });
+    this.#useWriteKey(next, suite.aead);
   }
 
   // ---- internals ----
 
-  async #protection(suite: Tls13Suite, secret: Uint8Array): Promise<Tls13RecordProtection> {
-    const { key, iv } = await trafficKeys(this.crypto, suite, secret);
-    return new Tls13RecordProtection(await this.crypto.importAead(suite.aead, key), iv);
+  /**
+   * TLS 1.3: switches the write key to `secret`'s in one synchronous step, after queueing `lastMessage`
+   * (Finished, KeyUpdate) under the old one; the records written meanwhile wait for the new key in order.
+   */
+  #installWrite13(suite: Tls13Suite, secret: Promise<Uint8Array>, lastMessage?: Uint8Array): Promise<void> {
+    const next = this.#protection(suite, secret);
+    if (lastMessage) this.sendHandshake(lastMessage);
+    this.#useWriteKey(next, suite.aead);
+    return next.ready;
+  }
+
+  /** TLS 1.3: switches the read key to `secret`'s at once; a partial handshake message must not be pending. */
+  #installRead13(suite: Tls13Suite, secret: Promise<Uint8Array>): Promise<void> {
+    if (!this.#reassembler.empty) {
+      throw new TlsAlertError(
+        "unexpected_message",
+        "local",
+        "handshake message split across a key change (RFC 8446 §5.1)",
+      );
+    }
+    const next = this.#protection(suite, secret);
+    this.#useReadKey(next, suite.aead);
+    return next.ready;
+  }
+
+  #protection(suite: Tls13Suite, secret: Promise<Uint8Array>): Tls13RecordProtection {
+    return new Tls13RecordProtection(secret.then(async (s) => {
+      const { key, iv } = await trafficKeys(this.crypto, suite, s);
+      return { aead: await this.crypto.importAead(suite.aead, key), iv };
+    }));
+  }
+
+  #useWriteKey(write: RecordProtection, aead: AeadName): void {
+    this.#write = write;
+    this.#keyUsage.writeKey(aead, this.#tls12);
+    this.#trace({ kind: "keys", direction: "write" });
+  }
+
+  #useReadKey(read: RecordProtection, aead: AeadName): void {
+    this.#read = read;
+    this.#keyUsage.readKey(aead, this.#tls12);
+    this.#trace({ kind: "keys", direction: "read" });
   }
 
   #queue(type: number, content: Uint8Array, version = RECORD_VERSION): void {
@@ -443,6 +536,13 @@ export class TlsEngine implements HandshakeIo {
           "unexpected change_cipher_spec record (RFC 8446 §5)",
         );
       }
+      if (!this.#reassembler.empty) {
+        throw new TlsAlertError(
+          "unexpected_message",
+          "local",
+          "change_cipher_spec record between the fragments of a handshake message (RFC 8446 §5.1)",
+        );
+      }
       this.#trace({ kind: "change_cipher_spec", direction: "received" });
       return;
     }
@@ -452,6 +552,10 @@ export class TlsEngine implements HandshakeIo {
     if (this.#read) {
       // TLS 1.2 records keep their real type under protection (RFC 5246 §6.2.3); TLS 1.3 ones do not.
       if (type !== ContentType.application_data && !this.#tls12) {
+        // A peer that could not accept our ServerHello has no keys: its alert comes in plaintext (RFC 8446 §6).
+        if (type === ContentType.alert && this.#phase === "handshaking") {
+          return this.#receiveAlert(content, true);
+        }
         throw new TlsAlertError(
           "unexpected_message",
           "local",
@@ -459,6 +563,10 @@ export class TlsEngine implements HandshakeIo {
         );
       }
       ({ type, content } = await (opened ?? this.#read.open(record)));
+      // RFC 8446 §5.5: a TLS 1.3 peer whose key protected many records is asked to update it.
+      if (this.#keyUsage.opened() && this.#state instanceof Connected && !this.#sentClose) {
+        this.#state.updateWriteKey(this, true).catch(() => {});
+      }
     } else if (content.length > MAX_PLAINTEXT) {
       throw new TlsAlertError(
         "record_overflow",
@@ -541,9 +649,29 @@ export class TlsEngine implements HandshakeIo {
     }
   }
 
-  #receiveAlert(content: Uint8Array): void {
+  /** A received alert; `unprotected` when a TLS 1.3 peer sent it in plaintext after we switched keys. */
+  #receiveAlert(content: Uint8Array, unprotected = false): void {
     const alert = decodeAlert(content);
     this.#trace({ kind: "alert", direction: "received", alert: alert.name });
+    // The peer's error ends the connection, whatever else is pending, and is reported as the peer's.
+    if (unprotected || isErrorAlert(alert, this.#tls12)) {
+      const error = new TlsAlertError(
+        alert.name,
+        "remote",
+        unprotected ? "unprotected, during the handshake" : "",
+      );
+      this.#error = error;
+      this.#phase = "closed";
+      throw error;
+    }
+    // RFC 8446 §5.1, RFC 5246 §6.2.1: no other record between the fragments of a handshake message.
+    if (!this.#reassembler.empty) {
+      throw new TlsAlertError(
+        "unexpected_message",
+        "local",
+        `${alert.name} alert between the fragments of a handshake message (RFC 8446 §5.1)`,
+      );
+    }
     if (alert.name === "close_notify") {
       if (this.#phase === "handshaking") {
         throw new TlsAlertError(
@@ -568,7 +696,7 @@ export class TlsEngine implements HandshakeIo {
     }
     // RFC 5246 §7.2.2: in TLS 1.2 a warning leaves the connection up (a few in a row, see engine12.ts).
     if (this.#tls12 && this.#warnings12.ignore(alert)) return;
-    // RFC 8446 §6.2: every other alert is fatal, whatever level it claims.
+    // Not reached: every other alert is an error alert.
     const error = new TlsAlertError(alert.name, "remote", "");
     this.#error = error;
     this.#phase = "closed";

@@ -14,7 +14,7 @@ import type { CipherSuiteName, Tls12CipherSuiteName } from "../handshake/constan
 import type { ClientAuthMode, ServerConfig } from "../handshake/server_config.ts";
 import { ExpectClientHello } from "../handshake/server13_hello.ts";
 import { SessionTicketKeys } from "../handshake/ticket_keys.ts";
-import { parseCertificate } from "../x509/certificate.ts";
+import { decodeCertificate } from "../x509/certificate.ts";
 import { decodePem } from "../x509/pem.ts";
 import { createCertificateVerifier } from "../x509/verify.ts";
 import { loadCertifiedKey } from "./certificates.ts";
@@ -197,7 +197,7 @@ export async function resolveServerConfig(
     try {
       clientVerifier = createCertificateVerifier({ caCerts, crypto });
       clientCaNames = caCerts.map((pem) =>
-        parseCertificate(decodePem(pem, "CERTIFICATE")[0].der, "a clientCaCerts certificate").subjectDer
+        decodeCertificate(decodePem(pem, "CERTIFICATE")[0].der, "a clientCaCerts certificate").subjectDer
       );
     } catch (e) {
       throw new TlsError(`clientCaCerts: ${(e as Error).message}`, { cause: e });

@@ -20,7 +20,7 @@ import {
   type Tls13Suite,
 } from "../handshake/constants.ts";
 import type { Tls12ClientConfig, Tls12ServerConfig } from "../handshake/config12.ts";
-import { DEFAULT_TICKET_LIFETIME, SessionTicketKeys } from "../handshake/ticket_keys.ts";
+import { DEFAULT_TICKET_LIFETIME, type SessionTicketKeys } from "../handshake/ticket_keys.ts";
 import type { TlsVersion } from "./options.ts";
 
 /** The default `minVersion`, for both roles. */
@@ -120,22 +120,21 @@ export function clientTls12Config(
 
 /**
  * The TLS 1.2 server settings, when TLS 1.2 is enabled. Session tickets are issued when the server issues
- * TLS 1.3 ones (`tls13Tickets`, the `sessionTickets` option), with the same lifetime but keys of their own,
- * made here (so per listener, rotating as TLS 1.3's do), so that a ticket of one version never opens as one
- * of the other.
+ * TLS 1.3 ones (`ticketKeys`, the `sessionTickets` option), sealed by the same keys under a label of their
+ * own (`ticket_keys.ts`): a ticket of one version never opens as one of the other, and a `SessionTicketKeys`
+ * shared between listeners or `acceptTls` calls resumes TLS 1.2 sessions too.
  */
 export function serverTls12Config(
   versions: ResolvedVersions,
   requireExtendedMasterSecret: boolean | undefined,
-  tls13Tickets: SessionTicketKeys | undefined,
+  ticketKeys: SessionTicketKeys | undefined,
 ): Tls12ServerConfig | undefined {
   if (versions.suites12.length === 0) return undefined;
-  const lifetime = tls13Tickets?.lifetime ?? DEFAULT_TICKET_LIFETIME;
   return {
     suites: versions.suites12,
     requireExtendedMasterSecret: requireExtendedMasterSecret ?? true,
     supportsTls13: versions.suites13.length > 0,
-    ticketKeys: tls13Tickets ? new SessionTicketKeys({ lifetime }) : undefined,
-    ticketLifetime: lifetime,
+    ticketKeys,
+    ticketLifetime: ticketKeys?.lifetime ?? DEFAULT_TICKET_LIFETIME,
   };
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { CryptoInputError, type PublicKeyInfo, type SignatureAlgorithm } from "./provider.ts";
+import { CryptoInputError, type CurveName, type PublicKeyInfo, type SignatureAlgorithm } from "./provider.ts";
 import { DerError } from "./_der.ts";
 import { CURVES, isValidUncompressedPoint } from "./_ec.ts";
 import { ecdsaDerToRaw } from "./_ecdsa_encoding.ts";
@@ -47,6 +47,20 @@ function checkedKeyAlgorithm(key: PublicKeyInfo): KeyAlgorithm {
     throw new CryptoInputError(`EC public key is not a point on ${algorithm.curve}`);
   }
   return algorithm;
+}
+
+/**
+ * Whether `point` is an uncompressed point 0x04 ‖ X ‖ Y on `curve` (SEC 1 §3.2.2.1 partial public-key
+ * validation). WebCrypto in Deno imports an off-curve point without complaint and fails only when it is used,
+ * so certificate parsing checks with this.
+ *
+ * @example
+ * ```ts ignore
+ * if (!isEcPointOnCurve("P-256", point)) throw new Error("not a P-256 public key");
+ * ```
+ */
+export function isEcPointOnCurve(curve: CurveName, point: Uint8Array): boolean {
+  return isValidUncompressedPoint(CURVES[curve], point);
 }
 
 async function importVerificationKey(

@@ -24,7 +24,7 @@ import { decodeAlert } from "../record/alert.ts";
 import { RecordReader } from "../record/framing.ts";
 import { HandshakeReassembler } from "../record/handshake_reassembler.ts";
 import { type CodecCase, EXTENSION_CODECS, MESSAGE_CODECS } from "../tests/_codec_fixtures.ts";
-import { parseCertificate } from "../x509/certificate.ts";
+import { decodeCertificate } from "../x509/certificate.ts";
 import { decodePem } from "../x509/pem.ts";
 import { createCertificateVerifier } from "../x509/verify.ts";
 import { webCrypto } from "../crypto/webcrypto.ts";
@@ -239,12 +239,12 @@ export function codecTargets(scenarios: readonly Scenario[]): CodecTarget[] {
   );
   const certs = [SERVER, CLIENT, ROOT].map((c) => decodePem(c.cert, "CERTIFICATE")[0].der);
   targets.push({
-    name: "X.509 parseCertificate",
+    name: "X.509 decodeCertificate",
     samples: certs,
     der: true,
     check(input) {
       try {
-        parseCertificate(input);
+        decodeCertificate(input);
       } catch (e) {
         if (!(e instanceof CertificateVerificationError)) return `threw ${describeError(e)}`;
       }

@@ -58,8 +58,8 @@ export interface Tls12ServerConfig {
    */
   readonly supportsTls13: boolean;
   /**
-   * The rotating keys that seal session tickets (RFC 5077 §4), used for TLS 1.2 tickets only; no tickets are
-   * issued without them.
+   * The rotating keys that seal session tickets (RFC 5077 §4) — the TLS 1.3 tickets' keys, under the TLS 1.2
+   * label; no tickets are issued without them.
    */
   readonly ticketKeys?: SessionTicketKeys;
   /** Lifetime of an issued ticket in seconds (the hint sent, and the age at which it is refused). */

@@ -65,6 +65,27 @@ export interface HandshakeIo {
    * the old protection immediately before the switch, with no other record in between (KeyUpdate, Finished).
    */
   setWriteSecret(suite: Tls13Suite, secret: Uint8Array, lastMessage?: Uint8Array): Promise<void>;
+  /**
+   * TLS 1.3 after the handshake (RFC 8446 §4.6.3): queues `keyUpdate` under the current write key and, in the
+   * same synchronous step, switches the write key to `secret`, generation `generation` of the application
+   * traffic secret (it may still be being derived). Nothing written afterwards goes out under the old key and
+   * no two key changes interleave; any generation but the current one + 1 is refused with internal_error.
+   * The promise settles when the new key is ready.
+   */
+  updateWriteSecret(
+    suite: Tls13Suite,
+    generation: number,
+    secret: Promise<Uint8Array>,
+    keyUpdate: Uint8Array,
+  ): Promise<void>;
+  /**
+   * TLS 1.3 after the handshake: installs generation `generation` of the peer's application traffic secret
+   * (the current one + 1 only) at once, after a KeyUpdate that ended its record (RFC 8446 §4.6.3, §5.1);
+   * throws before installing anything otherwise. The promise settles when the new key is ready.
+   */
+  updateReadSecret(suite: Tls13Suite, generation: number, secret: Promise<Uint8Array>): Promise<void>;
+  /** True once this side's close_notify is queued: nothing, not even a KeyUpdate, may follow it (§6.1). */
+  readonly closed: boolean;
   /** Reports a secret for the NSS key log (label such as `CLIENT_HANDSHAKE_TRAFFIC_SECRET`). */
   logSecret(label: string, secret: Uint8Array): void;
   /** Reports that the handshake is complete. */

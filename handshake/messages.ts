@@ -492,7 +492,7 @@ export function encodeKeyUpdate(m: KeyUpdate): Uint8Array {
 
 /**
  * Decodes a KeyUpdate body (RFC 8446 §4.6.3). A request_update other than update_not_requested(0) or
- * update_requested(1) is a DecodeError (the RFC asks for illegal_parameter; the engine picks the alert).
+ * update_requested(1) is a DecodeError (the RFC asks for illegal_parameter, which the connected state sends).
  */
 export function decodeKeyUpdate(body: Uint8Array): KeyUpdate {
   return decodeAll(body, "KeyUpdate", (r) => {

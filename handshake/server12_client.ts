@@ -52,6 +52,8 @@ export interface Server12Context {
   readonly alpnProtocol: string | null;
   /** The SNI host_name the client sent, or null. */
   readonly serverName: string | null;
+  /** The DER server certificate (leaf) that authenticates the session: sent now, or in the resumed one. */
+  readonly certificate: Uint8Array;
   /** Whether a NewSessionTicket goes before the server's ChangeCipherSpec (RFC 5077 §3.3). */
   readonly issueTicket: boolean;
 }
@@ -81,6 +83,8 @@ export async function sendNewSessionTicket(
     extendedMasterSecret: k.extendedMasterSecret,
     masterSecret: master,
     createdAt: k.config.now().getTime(),
+    serverName: k.serverName,
+    certificateHash: await io.crypto.hash("SHA-256", k.certificate),
   });
   send12(
     k,

@@ -21,6 +21,7 @@ import {
   TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
   TLS_FALLBACK_SCSV,
 } from "./constants.ts";
+import { equal } from "../bytes.ts";
 import type { Tls12ServerConfig } from "./config12.ts";
 import type { Tls12HandshakeIo, Tls12HandshakeState } from "./context12.ts";
 import {
@@ -226,13 +227,16 @@ function serverRandom(io: Tls12HandshakeIo, config12: Tls12ServerConfig): Uint8A
   return random;
 }
 
-/** The session of the offered ticket, when it opens and may be resumed here (RFC 5077 §3.1, RFC 7627 §5.3). */
+/**
+ * The session of the offered ticket, when it opens and may be resumed here (RFC 5077 §3.1, RFC 7627 §5.3,
+ * RFC 6066 §3), with the certificate that authenticated it.
+ */
 async function resumableSession(
   config: ServerConfig,
   config12: Tls12ServerConfig,
   offer: ClientOffer12,
   io: Tls12HandshakeIo,
-): Promise<{ state: Tls12TicketState; suite: Tls12Suite } | undefined> {
+): Promise<{ state: Tls12TicketState; suite: Tls12Suite; certificate: Uint8Array } | undefined> {
   if (!config12.ticketKeys || !offer.ticket || offer.ticket.length === 0) return undefined;
   // A resumption would skip client authentication: with it configured, always run a full handshake.
   if (config.clientAuth !== "none") return undefined;
@@ -248,7 +252,26 @@ async function resumableSession(
   if (!suite || !offer.hello.cipherSuites.includes(suite.code)) return undefined;
   // RFC 7627 §5.3: a session with the extended master secret resumes only with it, one without not at all.
   if (!state.extendedMasterSecret || !offer.extendedMasterSecret) return undefined;
-  return { state, suite };
+  // RFC 6066 §3: "the server MUST NOT accept the request to resume the session if the server_name extension
+  // contains a different name".
+  if (state.serverName !== offer.serverName) return undefined;
+  // Only under the certificate that authenticated the session, if this server still presents it: ticket
+  // keys shared with a server of other certificates, or a replaced certificate, mean a full handshake.
+  const certificate = await sessionCertificate(config, state.certificateHash, io);
+  if (!certificate) return undefined;
+  return { state, suite, certificate };
+}
+
+/** The leaf of this server's certificates whose SHA-256 is `hash`, if there is one. */
+async function sessionCertificate(
+  config: ServerConfig,
+  hash: Uint8Array,
+  io: Tls12HandshakeIo,
+): Promise<Uint8Array | undefined> {
+  for (const { chain } of config.certificates) {
+    if (equal(await io.crypto.hash("SHA-256", chain[0]), hash)) return chain[0];
+  }
+  return undefined;
 }
 
 /**
@@ -280,9 +303,13 @@ export async function answerTls12ClientHello(
     issueTicket: config12.ticketKeys !== undefined && offer.ticket !== undefined,
   };
   const resumable = await resumableSession(config, config12, offer, io);
-  if (resumable) return await resume({ ...base, suite: resumable.suite }, offer, resumable.state, io);
+  if (resumable) {
+    const { suite, certificate, state } = resumable;
+    return await resume({ ...base, suite, certificate }, offer, state, io);
+  }
   const negotiated = negotiate12(config, config12, offer);
-  return await sendFirstFlight({ ...base, suite: negotiated.suite }, offer, negotiated, io);
+  const certificate = negotiated.certified.chain[0];
+  return await sendFirstFlight({ ...base, suite: negotiated.suite, certificate }, offer, negotiated, io);
 }
 
 /** ServerHello Certificate ServerKeyExchange [CertificateRequest] ServerHelloDone (RFC 5246 §7.3). */

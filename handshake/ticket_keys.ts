@@ -5,7 +5,11 @@
  *
  * ```text
  * sealed = key_id (4) ‖ nonce (12) ‖ AES-256-GCM(key, nonce, aad = label ‖ key_id, plaintext)
+ * label  = "subtls TLS 1.3 ticket v1" | "subtls TLS 1.2 ticket v1"
  * ```
+ *
+ * The label separates the tickets of the two versions: the same keys seal both, and a ticket of one version
+ * never opens as one of the other.
  *
  * Keys and key ids are random bytes from the crypto provider; each seal uses a fresh random nonce. The clock
  * is passed in on every call, so that rotation can be tested with a fake one.
@@ -41,10 +45,18 @@ interface TicketKey {
   readonly since: number;
 }
 
+/** The protocol version a ticket is for; each has its own label in the additional data. */
+export type TicketVersion = "TLSv1.3" | "TLSv1.2";
+
+const LABELS: Readonly<Record<TicketVersion, Uint8Array>> = {
+  "TLSv1.3": utf8("subtls TLS 1.3 ticket v1"),
+  "TLSv1.2": utf8("subtls TLS 1.2 ticket v1"),
+};
+
 /**
  * A server's rotating session ticket keys, for `listenTls`/`acceptTls`'s `sessionTickets` option. A
  * listener makes its own; make one yourself to share keys between listeners or between `acceptTls` calls,
- * so that a ticket issued on one connection resumes on another. The keys never leave the process: tickets
+ * so that a ticket issued on one connection resumes on another (TLS 1.3 and TLS 1.2 tickets alike). The keys never leave the process: tickets
  * die with it (a restarted server does full handshakes).
  *
  * @example
@@ -61,7 +73,6 @@ interface TicketKey {
 export class SessionTicketKeys {
   /** Ticket lifetime and rotation period, in seconds. */
   readonly lifetime: number;
-  readonly #label = utf8("subtls TLS 1.3 ticket v1");
   #current: TicketKey | undefined;
   #previous: TicketKey | undefined;
 
@@ -93,24 +104,36 @@ export class SessionTicketKeys {
   }
 
   /**
-   * Seals `plaintext` under the current key at time `now` (ms since the epoch), rotating first if due.
+   * Seals `plaintext` as a ticket of `version` under the current key at time `now` (ms since the epoch),
+   * rotating first if due.
    *
    * @internal For the handshake (`ticket13.ts`, `ticket12.ts`).
    */
-  async seal(crypto: CryptoProvider, plaintext: Uint8Array, now: number): Promise<Uint8Array> {
+  async seal(
+    crypto: CryptoProvider,
+    plaintext: Uint8Array,
+    now: number,
+    version: TicketVersion = "TLSv1.3",
+  ): Promise<Uint8Array> {
     const key = this.#rotate(crypto, now);
     const nonce = crypto.randomBytes(NONCE_LENGTH);
-    const sealed = await (await key.aead).seal(nonce, concat(this.#label, key.id), plaintext);
+    const sealed = await (await key.aead).seal(nonce, concat(LABELS[version], key.id), plaintext);
     return concat(key.id, nonce, sealed);
   }
 
   /**
-   * Opens a ticket sealed by {@link seal} with the current key or the one before it, rotating first if due;
-   * undefined when no kept key has its id or it does not authenticate. Never throws for a bad ticket.
+   * Opens a ticket of `version` sealed by {@link seal} with the current key or the one before it, rotating
+   * first if due; undefined when no kept key has its id or it does not authenticate (a ticket of the other
+   * version does not). Never throws for a bad ticket.
    *
    * @internal For the handshake (`ticket13.ts`, `ticket12.ts`).
    */
-  async open(crypto: CryptoProvider, sealed: Uint8Array, now: number): Promise<Uint8Array | undefined> {
+  async open(
+    crypto: CryptoProvider,
+    sealed: Uint8Array,
+    now: number,
+    version: TicketVersion = "TLSv1.3",
+  ): Promise<Uint8Array | undefined> {
     if (sealed.length < SEALED_OVERHEAD) return undefined;
     this.#rotate(crypto, now);
     const id = sealed.subarray(0, KEY_ID_LENGTH);
@@ -119,7 +142,7 @@ export class SessionTicketKeys {
       try {
         return await (await key.aead).open(
           sealed.subarray(KEY_ID_LENGTH, KEY_ID_LENGTH + NONCE_LENGTH),
-          concat(this.#label, key.id),
+          concat(LABELS[version], key.id),
           sealed.subarray(KEY_ID_LENGTH + NONCE_LENGTH),
         );
       } catch (e) {

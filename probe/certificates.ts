@@ -7,7 +7,7 @@
  */
 
 import type { PeerCertificate } from "../mod.ts";
-import { parseCertificate } from "../x509/certificate.ts";
+import { decodeCertificate } from "../x509/certificate.ts";
 
 /** Computes a SHA-256 digest (the probe passes the crypto provider's `hash`). */
 export type Sha256 = (data: Uint8Array) => Promise<Uint8Array>;
@@ -53,7 +53,7 @@ export interface CertificateFields {
 
 /** Reads serial number, signature algorithm and public key from a DER certificate (the library's parser). */
 export function certificateFields(der: Uint8Array): CertificateFields {
-  const cert = parseCertificate(der);
+  const cert = decodeCertificate(der);
   return {
     serialNumber: cert.serialNumber,
     signatureAlgorithm: cert.signatureAlgorithmName,

@@ -1,9 +1,9 @@
 /**
  * The certificate checks the probe lists, and how a `CertificateVerificationError` code maps onto them.
  *
- * The library's verifier stops at the first failure, in this order (see `x509/verify.ts`): the leaf on its
- * own (validity, critical extensions, key, key usage), then the path to a trust anchor (issuer, signature,
- * the issuers' validity and usage), then the server name. So when the server name fails, every other check
+ * The library's verifier stops at the first failure, in this order (see `x509/path.ts`): the leaf on its
+ * own (validity, key, the certificate profile of `x509/profile.ts`), then the path to a trust anchor
+ * (issuer, signature, the issuers' validity and profile), then the server name. So when the server name fails, every other check
  * has passed; when anything else fails, the checks it did not reach are shown as not checked.
  *
  * @module
@@ -12,14 +12,19 @@
 import type { CertificateErrorCode } from "../mod.ts";
 
 /** A certificate check, as the probe names it. */
-export type CheckName = "validity period" | "trusted issuer" | "signature" | "key usage" | "server name";
+export type CheckName =
+  | "validity period"
+  | "trusted issuer"
+  | "signature"
+  | "certificate profile"
+  | "server name";
 
 /** The checks, in the order the probe lists them. */
 export const CHECKS: readonly CheckName[] = [
   "validity period",
   "trusted issuer",
   "signature",
-  "key usage",
+  "certificate profile",
   "server name",
 ];
 
@@ -49,11 +54,16 @@ export const CHECK_OF_CODE: Readonly<Record<CertificateErrorCode, CheckName>> = 
   bad_signature: "signature",
   unsupported_algorithm: "signature",
   weak_key: "signature",
-  bad_key_usage: "key usage",
-  bad_extended_key_usage: "key usage",
-  unknown_critical_extension: "key usage",
-  malformed: "key usage",
-  rejected_by_callback: "key usage",
+  bad_key_usage: "certificate profile",
+  bad_key_identifier: "certificate profile",
+  bad_basic_constraints: "certificate profile",
+  bad_name: "certificate profile",
+  bad_name_constraints: "certificate profile",
+  bad_serial_number: "certificate profile",
+  bad_extended_key_usage: "certificate profile",
+  unknown_critical_extension: "certificate profile",
+  malformed: "certificate profile",
+  rejected_by_callback: "certificate profile",
   hostname_mismatch: "server name",
 };
 

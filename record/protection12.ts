@@ -96,6 +96,11 @@ export class Tls12RecordProtection {
     return this.#seq;
   }
 
+  /** Records protected (or opened) so far under this key, as a number. */
+  get records(): number {
+    return Number(this.#seq);
+  }
+
   /** Bytes a record grows by: explicit nonce (AES-GCM) and tag. */
   get overhead(): number {
     return (this.#explicit ? EXPLICIT_NONCE_LENGTH : 0) + TAG_LENGTH;

@@ -44,31 +44,69 @@ function xorSequence(iv: Uint8Array, high: number, low: number): Uint8Array {
 /** 2^32, to split a sequence number into its high and low 32-bit words. */
 const TWO_POW_32 = 0x100000000;
 
-/** One direction's record protection for one traffic secret (one key epoch). */
+/** The imported key and IV of one traffic secret (RFC 8446 §7.3). */
+export interface TrafficKey {
+  readonly aead: Aead;
+  readonly iv: Uint8Array;
+}
+
+/**
+ * One direction's record protection for one traffic secret (one key epoch). It may be made before its key
+ * is ready (from a promise of it): a record sealed or opened meanwhile takes its sequence number at once and
+ * waits for the key, so that the engine switches keys in one synchronous step — nothing queued after a
+ * KeyUpdate can go out under the old key, and no two key changes can interleave (RFC 8446 §4.6.3, §5.3).
+ */
 export class Tls13RecordProtection {
-  readonly #aead: Aead;
-  readonly #iv: Uint8Array;
+  /** The key once it is ready (records then skip the wait). */
+  #key: TrafficKey | undefined;
+  readonly #ready: Promise<TrafficKey>;
   /** A Number, not a BigInt: per-record arithmetic stays cheap, and 2^53 records are never reached. */
   #seq = 0;
 
-  constructor(aead: Aead, iv: Uint8Array) {
-    this.#aead = aead;
-    this.#iv = iv;
+  /** Protection under `aead` and `iv`, or under the key `aead` resolves to. */
+  constructor(aead: Aead, iv: Uint8Array);
+  constructor(key: Promise<TrafficKey>);
+  constructor(aead: Aead | Promise<TrafficKey>, iv?: Uint8Array) {
+    if (aead instanceof Promise) {
+      this.#ready = aead.then((key) => this.#key = key);
+      // Whoever installed the key awaits `ready`; records sealed under a key that failed fail on their own.
+      this.#ready.catch(() => {});
+    } else {
+      this.#key = { aead, iv: iv! };
+      this.#ready = Promise.resolve(this.#key);
+    }
   }
 
-  /** Records protected so far in this epoch. */
+  /** Settles when the key is ready (rejects when it could not be made). */
+  get ready(): Promise<void> {
+    return this.#ready.then(() => {});
+  }
+
+  /** Records protected (or opened) so far in this epoch. */
   get sequenceNumber(): bigint {
     return BigInt(this.#seq);
   }
 
-  #nextNonce(): Uint8Array {
+  /** Records protected (or opened) so far in this epoch, as a number. */
+  get records(): number {
+    return this.#seq;
+  }
+
+  #nextSequence(): number {
     // RFC 8446 §5.3: the sequence number must not wrap; a key update is required long before. We stop at
     // 2^53 − 1 records, the last exactly representable one (centuries of traffic), well before 2^64.
     if (this.#seq >= Number.MAX_SAFE_INTEGER) {
       throw new TlsAlertError("internal_error", "local", "record sequence number exhausted");
     }
-    const seq = this.#seq++;
-    return xorSequence(this.#iv, Math.floor(seq / TWO_POW_32), seq >>> 0);
+    return this.#seq++;
+  }
+
+  /** The AEAD operation `use` under this epoch's key at sequence number `seq`, once the key is ready. */
+  #withKey<T>(seq: number, use: (aead: Aead, nonce: Uint8Array) => Promise<T>): Promise<T> {
+    const nonce = (key: TrafficKey) => xorSequence(key.iv, Math.floor(seq / TWO_POW_32), seq >>> 0);
+    const key = this.#key;
+    if (key) return use(key.aead, nonce(key));
+    return this.#ready.then((key) => use(key.aead, nonce(key)));
   }
 
   /**
@@ -84,8 +122,8 @@ export class Tls13RecordProtection {
     inner[content.length] = type;
     const length = inner.length + TAG_LENGTH;
     const header = recordHeader(ContentType.application_data, LEGACY_RECORD_VERSION, length);
-    const nonce = this.#nextNonce();
-    return this.#aead.seal(nonce, header, inner).then((ciphertext) => {
+    const seq = this.#nextSequence();
+    return this.#withKey(seq, (aead, nonce) => aead.seal(nonce, header, inner)).then((ciphertext) => {
       const record = new Uint8Array(HEADER_LENGTH + ciphertext.length);
       record.set(header, 0);
       record.set(ciphertext, HEADER_LENGTH);
@@ -99,13 +137,14 @@ export class Tls13RecordProtection {
    * `unexpected_message` for an inner plaintext that is all padding (RFC 8446 §5.2, §5.4).
    */
   async open(record: TlsRecord): Promise<InnerPlaintext> {
-    if (record.fragment.length < TAG_LENGTH + 1) {
+    // A record of just a tag may authenticate: its empty inner plaintext is then unexpected_message (§5.4).
+    if (record.fragment.length < TAG_LENGTH) {
       throw new TlsAlertError("bad_record_mac", "local", "protected record too short");
     }
-    const nonce = this.#nextNonce();
+    const seq = this.#nextSequence();
     let inner: Uint8Array;
     try {
-      inner = await this.#aead.open(nonce, record.header, record.fragment);
+      inner = await this.#withKey(seq, (aead, nonce) => aead.open(nonce, record.header, record.fragment));
     } catch (e) {
       if (e instanceof AeadDecryptError) {
         throw new TlsAlertError("bad_record_mac", "local", "record failed authentication (RFC 8446 §5.2)");
@@ -138,9 +177,9 @@ export class Tls13RecordProtection {
    * open is in flight.
    */
   async authenticates(record: TlsRecord): Promise<boolean> {
-    if (record.fragment.length < TAG_LENGTH + 1) return false;
+    if (record.fragment.length < TAG_LENGTH) return false;
     try {
-      await this.#aead.open(recordNonce(this.#iv, this.sequenceNumber), record.header, record.fragment);
+      await this.#withKey(this.#seq, (aead, nonce) => aead.open(nonce, record.header, record.fragment));
       return true;
     } catch (e) {
       if (e instanceof AeadDecryptError) return false;

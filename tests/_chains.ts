@@ -21,7 +21,7 @@ import {
   Tag,
   TRUE,
 } from "../x509/_der.ts";
-import { parseCertificate } from "../x509/certificate.ts";
+import { decodeCertificate } from "../x509/certificate.ts";
 import { encodePem } from "../x509/pem.ts";
 import { privateKeyFromPem } from "../x509/private_key.ts";
 import { createCertificateVerifier } from "../x509/verify.ts";
@@ -89,7 +89,7 @@ export async function withExtension(
   issuerKey: string,
   extension: ExtraExtension,
 ): Promise<Uint8Array> {
-  const cert = parseCertificate(der);
+  const cert = decodeCertificate(der);
   const tbs = childrenOf(new DerReader(cert.tbs).read(Tag.SEQUENCE, "tbs"));
   const parts: Uint8Array[] = [];
   let extensions: Uint8Array[] | undefined;

@@ -7,7 +7,13 @@
  *   IP:127.0.0.1`, EKU serverAuth;
  * - `wrongName`: as a leaf, but SAN `DNS:wrong.example` only;
  * - `expired`: as a leaf, but valid from 2020-01-01 to 2021-01-01;
- * - `otherRoot` and `untrusted`: an unrelated CA (ECDSA P-256) and a "localhost" leaf it issued.
+ * - `otherRoot` and `untrusted`: an unrelated CA (ECDSA P-256) and a "localhost" leaf it issued;
+ * - `nonConformant`: a "localhost" leaf issued by `root` without authority key identifier and extended key
+ *   usage, as a hand-written OpenSSL configuration makes them (RFC 5280 §4.2.1.1, BR §7.1.2.7.6 refuse it).
+ *
+ * Every certificate but `nonConformant` follows the profile that path validation enforces (`x509/profile.ts`):
+ * leaves carry authority and subject key identifiers and extKeyUsage, CAs a critical basicConstraints, a
+ * subject key identifier and keyCertSign; serial numbers are random and positive (`-rand_serial`).
  *
  * The `openssl` binary is required: when it is missing every call throws, so a test fails rather than
  * being skipped.
@@ -52,6 +58,8 @@ export interface TestPki {
   otherRoot: CertAndKey;
   /** A "localhost" leaf issued by `otherRoot`. */
   untrusted: CertAndKey;
+  /** A "localhost" leaf issued by `root` without authority key identifier and extKeyUsage. */
+  nonConformant: CertAndKey;
 }
 
 const KEY_ARGS: Record<CertType, string[]> = {
@@ -95,6 +103,13 @@ extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 subjectAltName = DNS:localhost, IP:127.0.0.1
+
+[ legacy_ext ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+subjectAltName = DNS:localhost, IP:127.0.0.1
+# OpenSSL 3 adds key identifiers unless told not to.
+authorityKeyIdentifier = none
 
 [ wrong_name_ext ]
 basicConstraints = critical, CA:FALSE
@@ -250,8 +265,9 @@ async function makePki(): Promise<TestPki> {
     notBefore: new Date("2020-01-01T00:00:00Z"),
     notAfter: new Date("2021-01-01T00:00:00Z"),
   });
+  const nonConformant = await b.leaf("non-conformant", "ECDSA P-256", "root", { extensions: "legacy_ext" });
   const untrusted = await b.leaf("untrusted", "ECDSA P-256", "other-root");
-  return { dir, root, leaves, wrongName, expired, otherRoot, untrusted };
+  return { dir, root, leaves, wrongName, expired, otherRoot, untrusted, nonConformant };
 }
 
 let cached: Promise<TestPki> | undefined;

@@ -74,7 +74,9 @@ Deno.test("probe: the text report shows version, suite, group, ALPN, the chain, 
   assert.match(out, /signature +sha256WithRSAEncryption/);
   const fingerprint = colonHex(await sha256(pemToDer(leaf.cert)));
   assert.ok(out.includes(`SHA-256       ${fingerprint}`), `fingerprint ${fingerprint} in\n${out}`);
-  for (const check of ["validity period", "trusted issuer", "signature", "key usage", "server name"]) {
+  for (
+    const check of ["validity period", "trusted issuer", "signature", "certificate profile", "server name"]
+  ) {
     assert.match(out, new RegExp(`✔ ${check}`));
   }
   assert.match(out, /DNS \+ TCP +\d+\.\d ms/);
@@ -226,7 +228,7 @@ Deno.test("probe: a wrong --servername exits 1 naming hostname_mismatch, and sti
     /^probe: certificate verification failed: .*wrong\.example.*\[hostname_mismatch\]$/,
   );
   assert.match(run.stdout, /✘ server name \(wrong\.example\) +\[hostname_mismatch\]/);
-  for (const check of ["validity period", "trusted issuer", "signature", "key usage"]) {
+  for (const check of ["validity period", "trusted issuer", "signature", "certificate profile"]) {
     assert.match(run.stdout, new RegExp(`✔ ${check}`), "the name is checked last: the rest passed");
   }
   assert.match(run.stdout, /\[0\] CN=localhost/);
@@ -426,7 +428,7 @@ Deno.test("probe checks: each error code fails its own check; the name is checke
     "validity period": "fail",
     "trusted issuer": "not_checked",
     "signature": "not_checked",
-    "key usage": "not_checked",
+    "certificate profile": "not_checked",
     "server name": "not_checked",
   });
   assert.equal(byCheck("bad_signature").signature, "fail");

@@ -108,6 +108,9 @@ function fakeIo(): Tls12HandshakeIo & { readKeys: number } {
     sendChangeCipherSpec() {},
     setReadSecret: () => Promise.resolve(),
     setWriteSecret: () => Promise.resolve(),
+    updateReadSecret: () => Promise.resolve(),
+    updateWriteSecret: () => Promise.resolve(),
+    closed: false,
     useTls12() {},
     setReadKeys12() {
       this.readKeys++;
@@ -169,6 +172,8 @@ Deno.test("RFC 5077 §4: tickets open only under their keys, unaltered, and with
     extendedMasterSecret: true,
     masterSecret: new Uint8Array(48).fill(2),
     createdAt: 1_000_000,
+    serverName: "localhost",
+    certificateHash: new Uint8Array(32).fill(7),
   };
   const ticket = await sealTicket12(webCrypto, keys, state);
   assert.deepEqual(await openTicket12(webCrypto, keys, ticket, 1_000_500, 10), state);

@@ -7,12 +7,14 @@
  * mapping fails here:
  * - `certificate_expired`: "a certificate has expired or is not currently valid";
  * - `unknown_ca`: "the CA certificate could not be located or could not be matched with a known trust anchor";
- * - `bad_certificate`: "a certificate was corrupt, contained signatures that did not verify correctly";
+ * - `bad_certificate`: "a certificate was corrupt, contained signatures that did not verify correctly" — and a
+ *   certificate that breaks the certificate profile (a missing key identifier and the like);
  * - `certificate_unknown`: "some other (unspecified) issue arose in processing the certificate, rendering it
  *   unacceptable" — a name that does not match, a certificate that is not a CA, a name constraint broken.
  */
 import assert from "node:assert/strict";
 import type { AlertName, CertificateErrorCode } from "../errors.ts";
+import { ExtensionOid } from "../x509/certificate.ts";
 import { generateCertificate, type GeneratedCertificate } from "../x509/generate.ts";
 import { encodePem } from "../x509/pem.ts";
 import { flipSignature, keyPool } from "./_chains.ts";
@@ -101,6 +103,13 @@ const CASES: { name: string; code: CertificateErrorCode; alert: AlertName; make:
       code: "bad_signature",
       alert: "bad_certificate",
       make: () => chain({ flipLeafSignature: true }),
+    },
+    {
+      name: "a leaf without an authority key identifier",
+      code: "bad_key_identifier",
+      alert: "bad_certificate",
+      make: () =>
+        chain({ leaf: { overrides: { extensions: { [ExtensionOid.authorityKeyIdentifier]: false } } } }),
     },
     {
       name: "a leaf outside its CA's name constraints",

@@ -3,9 +3,9 @@
  * fails for exactly one reason, beside the same chain fixed, which passes.
  */
 import assert from "node:assert/strict";
-import { contextTag, encode, sequence } from "../x509/_der.ts";
+import { contextTag, encode, oid, sequence, Tag } from "../x509/_der.ts";
 import { encodeName } from "../x509/_dn.ts";
-import { ExtensionOid, parseCertificate } from "../x509/certificate.ts";
+import { decodeCertificate, ExtensionOid } from "../x509/certificate.ts";
 import { generateCertificate, type GeneratedCertificate } from "../x509/generate.ts";
 import { assertRejects, keyPool, verifyChain, withExtension } from "./_chains.ts";
 
@@ -46,7 +46,7 @@ async function leafUnder(
 
 Deno.test("RFC 5280 §4.2.1.10: a critical nameConstraints extension is understood, not an unknown critical one", async () => {
   const { root, ca } = await constrainedCa({ permitted: ["example.com"] });
-  const parsed = parseCertificate(ca.der);
+  const parsed = decodeCertificate(ca.der);
   assert.ok(parsed.criticalExtensions.includes(ExtensionOid.nameConstraints));
   assert.equal(parsed.nameConstraints?.permitted?.[0].form, "dNSName");
   await leafUnder(root, ca, ["www.example.com"]);
@@ -211,11 +211,14 @@ async function caWithRawConstraints(value: Uint8Array) {
 
 Deno.test("RFC 5280 §4.2.1.10: constraints on unsupported forms refuse the certificates that have such names", async () => {
   const keys = await keyPool();
-  // permittedSubtrees: one directoryName (O=Example): every certificate with a subject presents one.
-  const dirName = encode(contextTag(0, true), sequence(encode(contextTag(4, true), encodeName("O=Example"))));
-  const { root, plain, der } = await caWithRawConstraints(sequence(dirName));
+  // permittedSubtrees: one rfc822Name (example.com): a leaf with an emailAddress in its subject has such a name.
+  const rfc822 = encode(
+    contextTag(0, true),
+    sequence(encode(contextTag(1, false), new TextEncoder().encode("example.com"))),
+  );
+  const { root, plain, der } = await caWithRawConstraints(sequence(rfc822));
   const leaf = await generateCertificate({
-    subject: "CN=NC Leaf, O=Example",
+    subject: "CN=NC Leaf, emailAddress=ops@example.com",
     subjectAltNames: ["www.example.com"],
     key: keys.ec[2],
     issuer: plain,
@@ -224,9 +227,16 @@ Deno.test("RFC 5280 §4.2.1.10: constraints on unsupported forms refuse the cert
     verifyChain([root.cert], [leaf.der, der], "www.example.com"),
     "name_constraint_violation",
   );
-  assert.match(e.message, /directoryName/);
-  // Fixed: the same chain without the constraints.
+  assert.match(e.message, /rfc822Name/);
+  // Fixed: the same chain without the constraints; and a leaf without an e-mail address under them.
   await verifyChain([root.cert], [leaf.der, plain.der], "www.example.com");
+  const noEmail = await generateCertificate({
+    subject: "CN=NC Leaf",
+    subjectAltNames: ["www.example.com"],
+    key: keys.ec[2],
+    issuer: plain,
+  });
+  await verifyChain([root.cert], [noEmail.der, der], "www.example.com");
 
   // excludedSubtrees: one URI: only a certificate with a URI in its SAN is refused.
   const uri = encode(
@@ -250,7 +260,7 @@ Deno.test("RFC 5280 §4.2.1.10: constraints on unsupported forms refuse the cert
     critical: false,
     value: sans,
   });
-  assert.deepEqual(parseCertificate(withUri).otherSubjectAltNameForms, ["uniformResourceIdentifier"]);
+  assert.deepEqual(decodeCertificate(withUri).otherSubjectAltNameForms, ["uniformResourceIdentifier"]);
   await assertRejects(
     verifyChain([uriCa.root.cert], [withUri, uriCa.der], "www.example.com"),
     "name_constraint_violation",
@@ -280,7 +290,7 @@ Deno.test("RFC 5280 §4.2.1.10: empty constraints, minimum/maximum, and non-pref
   for (const value of bad) {
     const { der } = await caWithRawConstraints(value);
     assert.throws(
-      () => parseCertificate(der),
+      () => decodeCertificate(der),
       (e: Error) =>
         /nameConstraints|permittedSubtrees|excludedSubtrees/.test(e.message) &&
         e.message.includes("[malformed]"),
@@ -290,7 +300,7 @@ Deno.test("RFC 5280 §4.2.1.10: empty constraints, minimum/maximum, and non-pref
   const { der } = await caWithRawConstraints(
     sequence(encode(contextTag(1, true), ip([10, 0, 0, 0, 255, 0, 0, 0]))),
   );
-  assert.equal(parseCertificate(der).nameConstraints?.excluded.length, 1);
+  assert.equal(decodeCertificate(der).nameConstraints?.excluded.length, 1);
 });
 
 Deno.test("RFC 5280 §4.2.1.12: an intermediate whose extended key usage lacks serverAuth is bad_extended_key_usage", async () => {
@@ -314,4 +324,147 @@ Deno.test("RFC 5280 §4.2.1.12: an intermediate whose extended key usage lacks s
     if (good) await result;
     else await assertRejects(result, "bad_extended_key_usage", "CN=EKU Inter");
   }
+});
+
+/** A name constraints value with directoryName subtrees. */
+function directoryNameConstraints(permitted: string[], excluded: string[] = []): Uint8Array {
+  const subtrees = (names: string[]) =>
+    names.map((n) => sequence(encode(contextTag(4, true), encodeName(n))));
+  return sequence(
+    ...(permitted.length ? [encode(contextTag(0, true), ...subtrees(permitted))] : []),
+    ...(excluded.length ? [encode(contextTag(1, true), ...subtrees(excluded))] : []),
+  );
+}
+
+/** A leaf under `issuer` with `subject`, and `directoryNames` added to its subjectAltName. */
+async function leafWithDirectoryNames(
+  issuer: GeneratedCertificate,
+  subject: string,
+  directoryNames: Uint8Array[] = [],
+): Promise<Uint8Array> {
+  const keys = await keyPool();
+  const san = sequence(
+    encode(contextTag(2, false), new TextEncoder().encode("www.example.com")),
+    ...directoryNames.map((name) => encode(contextTag(4, true), name)),
+  );
+  const leaf = await generateCertificate({
+    subject,
+    key: keys.ec[2],
+    issuer,
+    overrides: { extensions: { [ExtensionOid.subjectAltName]: { value: san } } },
+  });
+  return leaf.der;
+}
+
+Deno.test("RFC 5280 §4.2.1.10: a subject within a permitted directoryName subtree is accepted", async () => {
+  // The issue's false refusal: the leaf's subject satisfies the constraint, yet it was refused as having "a
+  // directoryName name" under a form that was not processed.
+  const { root, plain, der } = await caWithRawConstraints(directoryNameConstraints(["O=Example, C=NZ"]));
+  const leaf = await leafWithDirectoryNames(plain, "CN=www, O=Example, C=NZ");
+  const parsed = decodeCertificate(der);
+  assert.equal(parsed.nameConstraints?.permitted?.[0].form, "directoryName");
+  await verifyChain([root.cert], [leaf, der], "www.example.com");
+  // Outside the subtree: another organization, or a shorter name than the base.
+  const e = await assertRejects(
+    verifyChain(
+      [root.cert],
+      [await leafWithDirectoryNames(plain, "CN=www, O=Other, C=NZ"), der],
+      "www.example.com",
+    ),
+    "name_constraint_violation",
+    "CN=www, O=Other, C=NZ",
+  );
+  assert.match(e.message, /directoryName "CN=www, O=Other, C=NZ" lies outside the permitted subtrees/);
+  await assertRejects(
+    verifyChain([root.cert], [await leafWithDirectoryNames(plain, "C=NZ"), der], "www.example.com"),
+    "name_constraint_violation",
+  );
+});
+
+Deno.test("RFC 5280 §7.1: directoryName constraints compare attribute values ignoring case and insignificant spaces", async () => {
+  const { root, plain, der } = await caWithRawConstraints(directoryNameConstraints(["O=Example  Ltd, C=NZ"]));
+  // encodeName writes O as UTF8String; the constraint's C is a PrintableString like the leaf's.
+  for (
+    const subject of [
+      "CN=a, O=example ltd, C=NZ",
+      "CN=a, O=\\20EXAMPLE LTD, C=nz",
+      "CN=a, O=Example Ltd, C=NZ",
+    ]
+  ) {
+    await verifyChain([root.cert], [await leafWithDirectoryNames(plain, subject), der], "www.example.com");
+  }
+  await assertRejects(
+    verifyChain(
+      [root.cert],
+      [await leafWithDirectoryNames(plain, "CN=a, O=Example Ltd2, C=NZ"), der],
+      "www.example.com",
+    ),
+    "name_constraint_violation",
+  );
+  // A PrintableString in the constraint against the UTF8String of the subject: the same characters.
+  const printable = sequence(
+    encode(Tag.SET, sequence(oid("2.5.4.6"), encode(Tag.PRINTABLE_STRING, new TextEncoder().encode("NZ")))),
+    encode(
+      Tag.SET,
+      sequence(oid("2.5.4.10"), encode(Tag.PRINTABLE_STRING, new TextEncoder().encode("EXAMPLE LTD"))),
+    ),
+  );
+  const constraint = sequence(encode(contextTag(0, true), sequence(encode(contextTag(4, true), printable))));
+  const typed = await caWithRawConstraints(constraint);
+  await verifyChain(
+    [typed.root.cert],
+    [await leafWithDirectoryNames(typed.plain, "CN=a, O=Example Ltd, C=NZ"), typed.der],
+    "www.example.com",
+  );
+});
+
+Deno.test("RFC 5280 §4.2.1.10: directoryName constraints apply to directoryName SAN entries and exclude subtrees", async () => {
+  const permitted = await caWithRawConstraints(directoryNameConstraints(["O=Example"]));
+  // The subject is within, but a directoryName in the subjectAltName is not.
+  const outside = await leafWithDirectoryNames(permitted.plain, "CN=a, O=Example", [
+    encodeName("CN=b, O=Other"),
+  ]);
+  assert.equal(decodeCertificate(outside).directoryNames.length, 1);
+  await assertRejects(
+    verifyChain([permitted.root.cert], [outside, permitted.der], "www.example.com"),
+    "name_constraint_violation",
+  );
+  const inside = await leafWithDirectoryNames(permitted.plain, "CN=a, O=Example", [
+    encodeName("CN=b, O=Example"),
+  ]);
+  await verifyChain([permitted.root.cert], [inside, permitted.der], "www.example.com");
+
+  const excluded = await caWithRawConstraints(directoryNameConstraints([], ["O=Evil"]));
+  await verifyChain([excluded.root.cert], [inside, excluded.der], "www.example.com");
+  await assertRejects(
+    verifyChain(
+      [excluded.root.cert],
+      [await leafWithDirectoryNames(excluded.plain, "CN=a, O=evil"), excluded.der],
+      "www.example.com",
+    ),
+    "name_constraint_violation",
+  );
+});
+
+Deno.test("RFC 5280 §4.2.1.10: a syntactically invalid dNSName is refused under a DNS constraint it would match by suffix", async () => {
+  const { root, ca } = await constrainedCa({ permitted: ["example.com"] });
+  // ".example.com" ends with "example.com" but is no DNS name; nor are the others.
+  for (const bad of [".example.com", "a..example.com", "-a.example.com", "a.*.example.com"]) {
+    const e = await assertRejects(
+      leafUnder(root, ca, [bad, "www.example.com"], "www.example.com"),
+      "name_constraint_violation",
+    );
+    assert.match(e.message, /is not a valid DNS name/);
+  }
+  // Without name constraints such a SAN entry is only a name that matches nothing.
+  const keys = await keyPool();
+  const plainRoot = await generateCertificate({ subject: "CN=Plain Root", isCA: true, key: keys.ec[0] });
+  const leaf = await generateCertificate({
+    subject: "CN=Plain Leaf",
+    subjectAltNames: [".example.com", "www.example.com"],
+    key: keys.ec[2],
+    issuer: plainRoot,
+  });
+  await verifyChain([plainRoot.cert], [leaf.der], "www.example.com");
+  await leafUnder(root, ca, ["*.example.com"], "www.example.com");
 });

@@ -8,7 +8,7 @@ import type { SignatureAlgorithm } from "../crypto/provider.ts";
 import { decodePem, PemError } from "../x509/pem.ts";
 import { privateKeyFromPem } from "../x509/private_key.ts";
 import { generateCertificate } from "../x509/generate.ts";
-import { parseCertificate } from "../x509/certificate.ts";
+import { decodeCertificate } from "../x509/certificate.ts";
 import { openssl, tempDir } from "./_certs.ts";
 
 /** Key types, `openssl genpkey` arguments, the traditional form's command, and a signature algorithm. */
@@ -71,7 +71,7 @@ for (const key of KEYS) {
       assert.ok(await webCrypto.verify(key.algorithm, signer.publicKey, message, signature));
       // The same key certifies itself through generateCertificate, in any of the forms.
       const cert = await generateCertificate({ subject: "CN=Key Form Test", key: pem });
-      assert.deepEqual(parseCertificate(cert.der).spki, spki);
+      assert.deepEqual(decodeCertificate(cert.der).spki, spki);
     }
   });
 }

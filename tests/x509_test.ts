@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { type CertificateErrorCode, CertificateVerificationError } from "../errors.ts";
 import { webCrypto } from "../crypto/webcrypto.ts";
 import { decodePem, encodePem, PemError } from "../x509/pem.ts";
-import { parseCertificate } from "../x509/certificate.ts";
+import { decodeCertificate } from "../x509/certificate.ts";
 import { formatIpAddress, matchDnsName, matchServerName, parseIpAddress } from "../x509/names.ts";
 import { generateCertificate } from "../x509/generate.ts";
 import { createCertificateVerifier } from "../x509/verify.ts";
@@ -78,8 +78,8 @@ Deno.test("RFC 7468 §3: mismatched labels, wrong labels, headers and non-canoni
 
 Deno.test("RFC 5280 §4.1: a generated leaf parses to v3 with its serial, names, validity and extensions", async () => {
   const { inter, leaf } = await sharedChain();
-  const cert = parseCertificate(leaf.der);
-  const issuer = parseCertificate(inter.der);
+  const cert = decodeCertificate(leaf.der);
+  const issuer = decodeCertificate(inter.der);
   assert.equal(cert.version, 3);
   assert.equal(cert.serialNumber.length, 32, "16-byte serial");
   assert.ok(parseInt(cert.serialNumber.slice(0, 2), 16) < 0x80, "positive serial");
@@ -109,7 +109,7 @@ Deno.test("RFC 5280 §4.1.2.5: UTCTime through 2049 and GeneralizedTime from 205
   const notBefore = new Date("2049-12-31T23:59:59Z");
   const notAfter = new Date("2050-01-01T00:00:00Z");
   const cert = await generateCertificate({ subject: "time.example", notBefore, notAfter });
-  const parsed = parseCertificate(cert.der);
+  const parsed = decodeCertificate(cert.der);
   assert.equal(parsed.notBefore.toISOString(), notBefore.toISOString());
   assert.equal(parsed.notAfter.toISOString(), notAfter.toISOString());
   const dir = await tempDir();
@@ -123,7 +123,7 @@ Deno.test("RFC 5280 §4.1: trailing data after the certificate is malformed", as
   const { leaf } = await sharedChain();
   const der = new Uint8Array([...leaf.der, 0]);
   assert.throws(
-    () => parseCertificate(der),
+    () => decodeCertificate(der),
     (e) => e instanceof CertificateVerificationError && e.code === "malformed",
   );
   const { root, inter } = await sharedChain();
@@ -135,10 +135,10 @@ Deno.test("RFC 5280 §4.1.1.2: a signatureAlgorithm that differs from the TBS si
   // The outer AlgorithmIdentifier (ecdsa-with-SHA256, 06 08 2a 86 48 ce 3d 04 03 02) follows the TBS: make it
   // ecdsa-with-SHA384.
   const der = leaf.der.slice();
-  const tbsEnd = parseCertificate(der).tbs.length + 4; // Certificate header is 4 bytes (30 82 xx xx)
+  const tbsEnd = decodeCertificate(der).tbs.length + 4; // Certificate header is 4 bytes (30 82 xx xx)
   assert.equal(der[tbsEnd + 11], 0x02);
   der[tbsEnd + 11] = 0x03;
-  assert.throws(() => parseCertificate(der), /signatureAlgorithm differs/);
+  assert.throws(() => decodeCertificate(der), /signatureAlgorithm differs/);
   await rejectsWith(verify([root.cert], [der, inter.der]), "malformed");
 });
 
@@ -151,7 +151,7 @@ Deno.test("RFC 5280 §4.1.2.1: a v1 certificate with extensions, or an unknown v
     const der = leaf.der.slice();
     der[versionOffset] = version;
     assert.throws(
-      () => parseCertificate(der),
+      () => decodeCertificate(der),
       (e) => e instanceof CertificateVerificationError && e.code === "malformed",
     );
   }
@@ -198,7 +198,7 @@ Deno.test("RFC 5280 §6.1: a root → intermediate → leaf chain verifies and y
   const result = await verify([root.cert], [leaf.der, inter.der]);
   assert.deepEqual(result.path, [leaf.der, inter.der, root.der]);
   assert.equal(result.publicKey.keyType, "EC");
-  assert.deepEqual(result.publicKey.spki, parseCertificate(leaf.der).spki);
+  assert.deepEqual(result.publicKey.spki, decodeCertificate(leaf.der).spki);
   const verifier = createCertificateVerifier({ caCerts: [root.der], crypto: webCrypto });
   await verifier.verifyServer({ chain: [leaf.der, inter.der], serverName: "localhost", now: new Date() });
 });
@@ -282,7 +282,7 @@ Deno.test("RFC 5280 §6.1.3(a)(2): an expired intermediate is expired, naming th
 
 Deno.test("RFC 5280 §6.1: the trust anchor's own validity is checked", async () => {
   const { root, inter, leaf } = await sharedChain();
-  const later = new Date(parseCertificate(root.der).notAfter.getTime() + DAY);
+  const later = new Date(decodeCertificate(root.der).notAfter.getTime() + DAY);
   await rejectsWith(verify([root.cert], [leaf.der, inter.der], "localhost", later), "expired");
 });
 
@@ -411,7 +411,7 @@ Deno.test("NIST SP 800-131A: a leaf with a 1024-bit RSA key is weak_key", async 
   );
   const key = await Deno.readTextFile(`${dir}/weak.key`);
   const leaf = await generateCertificate({ subject: "localhost", key, issuer: inter });
-  assert.equal(parseCertificate(leaf.der).modulusBits, 1024);
+  assert.equal(decodeCertificate(leaf.der).modulusBits, 1024);
   await rejectsWith(verify([root.cert], [leaf.der, inter.der]), "weak_key", "CN=localhost");
 });
 
@@ -427,10 +427,12 @@ Deno.test("RFC 9155 §2 / RFC 5280 §4.1.1.2: a certificate signed with SHA-1 is
   );
   await openssl([
     ..."req -x509 -sha1 -config req.cnf -key leaf.key -CA inter.pem -CAkey inter.key -days 30".split(" "),
-    ..."-subj /CN=sha1.example -addext subjectAltName=DNS:localhost -out leaf.pem".split(" "),
+    ..."-subj /CN=sha1.example -addext subjectAltName=DNS:localhost -addext extendedKeyUsage=serverAuth"
+      .split(" "),
+    ..."-out leaf.pem".split(" "),
   ], dir);
   const leaf = decodePem(await Deno.readTextFile(`${dir}/leaf.pem`), "CERTIFICATE")[0].der;
-  const parsed = parseCertificate(leaf);
+  const parsed = decodeCertificate(leaf);
   assert.equal(parsed.signatureAlgorithm, undefined);
   assert.equal(parsed.signatureAlgorithmName, "ecdsa-with-SHA1");
   await rejectsWith(verify([root.cert], [leaf, inter.der]), "unsupported_algorithm", "CN=sha1.example");
@@ -449,11 +451,11 @@ Deno.test("RFC 5280 §4.2: a critical extension that is not understood is unknow
   await openssl([
     ..."req -x509 -config req.cnf -key leaf.key -CA inter.pem -CAkey inter.key -days 30 -subj /CN=odd.example"
       .split(" "),
-    ..."-addext subjectAltName=DNS:localhost -addext 1.3.6.1.4.1.55555.1=critical,DER:0500 -out leaf.pem"
-      .split(" "),
+    ..."-addext subjectAltName=DNS:localhost -addext extendedKeyUsage=serverAuth".split(" "),
+    ..."-addext 1.3.6.1.4.1.55555.1=critical,DER:0500 -out leaf.pem".split(" "),
   ], dir);
   const leaf = decodePem(await Deno.readTextFile(`${dir}/leaf.pem`), "CERTIFICATE")[0].der;
-  assert.ok(parseCertificate(leaf).criticalExtensions.includes("1.3.6.1.4.1.55555.1"));
+  assert.ok(decodeCertificate(leaf).criticalExtensions.includes("1.3.6.1.4.1.55555.1"));
   await rejectsWith(verify([root.cert], [leaf, inter.der]), "unknown_critical_extension", "CN=odd.example");
 });
 
@@ -473,7 +475,7 @@ Deno.test("RFC 6125 §6.4.1: DNS names match case-insensitively, ignoring a trai
 Deno.test("RFC 6125 §6.4.4: the subject common name is not a fallback for a missing subjectAltName", async () => {
   const { root, inter } = await sharedChain();
   const leaf = await generateCertificate({ subject: "CN=localhost", subjectAltNames: [], issuer: inter });
-  assert.deepEqual(parseCertificate(leaf.der).subjectAltNames, []);
+  assert.deepEqual(decodeCertificate(leaf.der).subjectAltNames, []);
   await rejectsWith(verify([root.cert], [leaf.der, inter.der]), "hostname_mismatch", "CN=localhost");
 });
 
@@ -519,7 +521,7 @@ Deno.test("RFC 6125 §6.2.1: IP literals in any text form match only iPAddress e
     subjectAltNames: ["localhost"],
     issuer: inter,
   });
-  const sans = parseCertificate(dnsOnly.der).subjectAltNames;
+  const sans = decodeCertificate(dnsOnly.der).subjectAltNames;
   assert.equal(matchServerName([{ type: "dns", value: "127.0.0.1" }], "127.0.0.1"), false);
   assert.equal(matchServerName(sans, "localhost"), true);
   // And a DNS reference never matches an iPAddress entry.
@@ -556,7 +558,7 @@ Deno.test("RFC 5280 §4.2.1.6: describe() shows subject, issuer, validity and th
 
 Deno.test("RFC 4514 §2.4: subjects list RDNs last-first and escape special characters", async () => {
   const cert = await generateCertificate({ subject: 'CN=a\\,b, OU=x+O=Ex "q", C=NZ', subjectAltNames: [] });
-  assert.equal(parseCertificate(cert.der).subject, 'CN=a\\,b, OU=x+O=Ex \\"q\\", C=NZ');
+  assert.equal(decodeCertificate(cert.der).subject, 'CN=a\\,b, OU=x+O=Ex \\"q\\", C=NZ');
 });
 
 // --- Interoperability with OpenSSL -------------------------------------------------------------------------
@@ -587,17 +589,53 @@ Deno.test("RFC 5280 §6: openssl-made ECDSA P-384, RSA and Ed25519 certificates 
   const pki = await testPki();
   for (const type of CERT_TYPES) {
     const [der] = decodePem(pki.leaves[type].cert, "CERTIFICATE").map((b) => b.der);
-    const cert = parseCertificate(der);
+    const cert = decodeCertificate(der);
     assert.equal(cert.subject, "CN=localhost", type);
     assert.deepEqual(cert.subjectAltNames.map((n) => n.value), ["localhost", "127.0.0.1"], type);
     const result = await verify([pki.root.cert], [der], "127.0.0.1");
     assert.equal(result.path.length, 2);
   }
-  assert.equal(parseCertificate(decodePem(pki.leaves["ECDSA P-384"].cert)[0].der).publicKey?.curve, "P-384");
-  assert.equal(parseCertificate(decodePem(pki.leaves["RSA-2048"].cert)[0].der).modulusBits, 2048);
-  assert.equal(parseCertificate(decodePem(pki.leaves.Ed25519.cert)[0].der).publicKey?.keyType, "Ed25519");
+  assert.equal(decodeCertificate(decodePem(pki.leaves["ECDSA P-384"].cert)[0].der).publicKey?.curve, "P-384");
+  assert.equal(decodeCertificate(decodePem(pki.leaves["RSA-2048"].cert)[0].der).modulusBits, 2048);
+  assert.equal(decodeCertificate(decodePem(pki.leaves.Ed25519.cert)[0].der).publicKey?.keyType, "Ed25519");
   await rejectsWith(verify([pki.root.cert], [decodePem(pki.expired.cert)[0].der]), "expired");
   await rejectsWith(verify([pki.root.cert], [decodePem(pki.untrusted.cert)[0].der]), "unknown_issuer");
+});
+
+Deno.test("RFC 5280 §4.2.1.1: an openssl-made leaf without authority key identifier is refused, as by openssl -x509_strict", async () => {
+  const pki = await testPki();
+  const der = decodePem(pki.nonConformant.cert)[0].der;
+  assert.equal(decodeCertificate(der).authorityKeyIdentifier, undefined);
+  assert.equal(decodeCertificate(der).extKeyUsage, undefined);
+  await rejectsWith(verify([pki.root.cert], [der]), "bad_key_identifier", "CN=localhost");
+  const strict = await new Deno.Command("openssl", {
+    args: [
+      "verify",
+      "-x509_strict",
+      "-purpose",
+      "sslserver",
+      "-CAfile",
+      pki.root.certPath,
+      pki.nonConformant.certPath,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(strict.success, false);
+  assert.match(
+    new TextDecoder().decode(strict.stdout) + new TextDecoder().decode(strict.stderr),
+    /Missing Authority Key Identifier/i,
+  );
+  // Without -x509_strict OpenSSL accepts it: the profile is what makes the difference.
+  const lax = await openssl([
+    "verify",
+    "-purpose",
+    "sslserver",
+    "-CAfile",
+    pki.root.certPath,
+    pki.nonConformant.certPath,
+  ], pki.dir);
+  assert.match(lax, /: OK$/m);
 });
 
 const SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
@@ -616,7 +654,7 @@ Deno.test({
     const bundle = await Deno.readTextFile(SYSTEM_BUNDLE);
     const certs = decodePem(bundle, "CERTIFICATE");
     assert.ok(certs.length > 50);
-    for (const { der } of certs) parseCertificate(der);
+    for (const { der } of certs) decodeCertificate(der);
     createCertificateVerifier({ caCerts: [bundle], crypto: webCrypto });
   },
 });

@@ -3,13 +3,14 @@
  * the system bundle on request; `caCerts` in place of both; and a client that needs only `--allow-net`.
  */
 import assert from "node:assert/strict";
-import { TlsError } from "../errors.ts";
+import { CertificateVerificationError, TlsError } from "../errors.ts";
 import { webCrypto } from "../crypto/webcrypto.ts";
 import { resolveClientConfig } from "../connection/client.ts";
 import { MOZILLA_ROOTS, MOZILLA_ROOTS_VERSION } from "../x509/mozilla_roots.ts";
 import { decodePem } from "../x509/pem.ts";
 import { mozillaTrustAnchors, systemTrustAnchors, TrustAnchors } from "../x509/trust_store.ts";
 import { createCertificateVerifier } from "../x509/verify.ts";
+import { checkProfile } from "../x509/profile.ts";
 import { generateCertificate } from "../x509/generate.ts";
 import { assertRejects, keyPool } from "./_chains.ts";
 import { tempDir } from "./_certs.ts";
@@ -29,6 +30,38 @@ Deno.test("Mozilla store: every embedded root parses; the store is made once and
   assert.deepEqual(store.withSubject(isrg.subjectDer), [isrg]);
   assert.ok(store.has(isrg.der));
   assert.ok(!store.has(isrg.der.subarray(0, 10)));
+});
+
+Deno.test("Mozilla store: eight roots break a CA-encoding rule; as curated anchors they are exempt, in caCerts they are not (docs/x509.md)", () => {
+  const refused = [];
+  for (const root of mozillaTrustAnchors().all()) {
+    try {
+      checkProfile(root, { role: "anchor", purpose: "serverAuth" });
+    } catch (e) {
+      if (!(e instanceof CertificateVerificationError)) throw e;
+      refused.push(`${root.subject} [${e.code}]`);
+    }
+  }
+  // A store update that changes this list must update docs/x509.md too.
+  assert.deepEqual(refused.toSorted(), [
+    "CN=Certigna, O=Dhimyotis, C=FR [bad_key_identifier]",
+    "CN=Hongkong Post Root CA 1, O=Hongkong Post, C=HK [bad_key_identifier]",
+    "CN=QuoVadis Root CA 2, O=QuoVadis Limited, C=BM [bad_key_identifier]",
+    "CN=QuoVadis Root CA 3, O=QuoVadis Limited, C=BM [bad_key_identifier]",
+    "CN=TWCA Global Root CA, OU=Root CA, O=TAIWAN-CA, C=TW [bad_key_identifier]",
+    "OU=Go Daddy Class 2 Certification Authority, O=The Go Daddy Group\\, Inc., C=US [bad_key_identifier]",
+    "OU=Starfield Class 2 Certification Authority, O=Starfield Technologies\\, Inc., C=US [bad_key_identifier]",
+    "OU=ePKI Root Certification Authority, O=Chunghwa Telecom Co.\\, Ltd., C=TW [bad_basic_constraints]",
+  ]);
+  // As anchors of the curated store they end paths: only the three CA-encoding rules are waived for them.
+  for (const root of mozillaTrustAnchors().all()) {
+    if (root.notAfter < new Date()) continue;
+    checkProfile(root, { role: "anchor", purpose: "serverAuth", curated: true });
+  }
+  assert.ok(mozillaTrustAnchors().curated);
+  assert.ok(!TrustAnchors.from([mozillaTrustAnchors().all()[0].der]).curated);
+  // The nine roots with serial number 0 are not among them (a trust anchor may have serial 0).
+  assert.ok(mozillaTrustAnchors().all().filter((r) => /^0+$/.test(r.serialNumber)).length >= 9);
 });
 
 Deno.test({

@@ -15,7 +15,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { parseCertificate } from "../x509/certificate.ts";
+import { decodeCertificate } from "../x509/certificate.ts";
 import { decodePem } from "../x509/pem.ts";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -71,7 +71,7 @@ const seen = new Set<string>();
 for (const { label, der } of decodePem(bundleText)) {
   if (label !== "CERTIFICATE") continue;
   const b64 = der.toBase64();
-  const cert = parseCertificate(der, `a certificate of ${values.bundle}`);
+  const cert = decodeCertificate(der, `a certificate of ${values.bundle}`);
   if (!mozilla.has(b64)) {
     console.error(`update_roots: skipping a certificate that is not Mozilla's: ${cert.subject}`);
     continue;

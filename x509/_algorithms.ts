@@ -7,6 +7,7 @@
 
 import { asn1Ecc, asn1Rsa, asn1Schema } from "../deps.ts";
 import type { CurveName, HashName, PublicKeyInfo, SignatureAlgorithm } from "../crypto/provider.ts";
+import { isEcPointOnCurve } from "../crypto/signature.ts";
 import {
   childrenOf,
   decodeOid,
@@ -193,6 +194,10 @@ export function decodePublicKey(spki: Uint8Array): DecodedPublicKey {
     // Only uncompressed points (SEC 1 §2.3.3), which every CA issues and WebCrypto imports.
     if (key.length !== curve.pointLength || key[0] !== 4) {
       return { name: `EC ${curve.curve} with a compressed or malformed point` };
+    }
+    // A CA may sign a key that is not a point on its curve; WebCrypto would fail on it only when verifying.
+    if (!isEcPointOnCurve(curve.curve, key)) {
+      throw new DerError(`EC public key is not a point on ${curve.curve} (SEC 1 §3.2.2.1)`);
     }
     return { key: { spki, keyType: "EC", curve: curve.curve }, name: `EC ${curve.curve}` };
   }

@@ -1,6 +1,7 @@
 /**
  * Distinguished names as strings (RFC 4514): formatting a certificate's Name for messages and for
- * {@link PeerCertificate}, and parsing the simple strings that `generateCertificate` accepts.
+ * {@link PeerCertificate}, and parsing the simple strings that `generateCertificate` accepts; and the
+ * comparison of Names that directoryName constraints need (RFC 5280 §7.1).
  *
  * The string lists RDNs from the last to the first, joined with `", "` (the readable spacing of the
  * `PeerCertificate` examples); multi-valued RDNs join with `"+"`.
@@ -50,6 +51,55 @@ export function formatName(der: Uint8Array): string {
   return [...name].reverse().map((rdn) =>
     [...rdn].map((atv) => `${SHORT_NAMES[atv.type] ?? atv.type}=${formatValue(atv.value)}`).join("+")
   ).join(", ");
+}
+
+/**
+ * An attribute value in the form RFC 5280 §7.1 compares: a character string prepared as the LDAP StringPrep
+ * profile does it for caseIgnoreMatch (RFC 4518 §2) — some invisible characters dropped, other white space
+ * made a space, case folded, NFKC, and insignificant spaces removed (none leading or trailing, runs of spaces
+ * as one) — so that `PrintableString "Example  Ltd"` and `UTF8String "example ltd"` compare equal; any other
+ * value as the hex of its encoding, compared byte for byte.
+ */
+function comparableValue(value: InstanceType<typeof asn1X509.AttributeValue>): string {
+  const text = value.utf8String ?? value.printableString ?? value.ia5String ?? value.teletexString ??
+    value.bmpString ?? value.universalString;
+  if (text === undefined) return `#${new Uint8Array(value.anyValue ?? new ArrayBuffer(0)).toHex()}`;
+  const prepared = text
+    // RFC 4518 §2.2: soft hyphen, zero-width and other invisible characters map to nothing …
+    .replace(/[\u00ad\u1806\u034f\u180b-\u180d\ufe00-\ufe0f\ufffc\u200b-\u200d\u2060\ufeff]/g, "")
+    // … control characters too, except the white space ones, which (with the other spaces) become SPACE.
+    .replace(/(?![\t\n\v\f\r\u0085])\p{Cc}/gu, "")
+    .replace(/[\t\n\v\f\r\u0085\p{Zs}\u2028\u2029]/gu, " ")
+    .toLowerCase()
+    .normalize("NFKC");
+  // RFC 4518 §2.6.1: insignificant space handling.
+  return `"${prepared.trim().replace(/ +/g, " ")}`;
+}
+
+/** The RDNs of a DER Name, least specific first, each a sorted list of `type=value` comparison keys. */
+function comparableRdns(der: Uint8Array): string[][] {
+  const name = asn1Schema.AsnParser.parse(der, asn1X509.Name);
+  return [...name].map((rdn) => [...rdn].map((atv) => `${atv.type}=${comparableValue(atv.value)}`).sort());
+}
+
+/**
+ * Whether the DER Name `name` lies within the subtree of the DER Name `base` (RFC 5280 §4.2.1.10): `base`'s
+ * RDNs are the first RDNs of `name`, each matching as RFC 5280 §7.1 says — the same attribute types, values
+ * equal after string preparation (see {@link comparableValue}), the attributes of a multi-valued RDN in any
+ * order. The empty Name is the base of every name.
+ *
+ * @example
+ * ```ts ignore
+ * nameWithin(encodeName("CN=www, O=Example, C=NZ"), encodeName("O=example, C=NZ")); // true
+ * ```
+ */
+export function nameWithin(name: Uint8Array, base: Uint8Array): boolean {
+  const rdns = comparableRdns(name);
+  const baseRdns = comparableRdns(base);
+  if (baseRdns.length > rdns.length) return false;
+  return baseRdns.every((rdn, i) =>
+    rdn.length === rdns[i].length && rdn.every((atv, j) => atv === rdns[i][j])
+  );
 }
 
 /** Splits `text` at each `separator` that is not escaped with a backslash. */

@@ -18,64 +18,28 @@ import type { PublicKeyInfo, SignatureAlgorithm } from "../crypto/provider.ts";
 import { childrenOf, contextTag, DerReader, Tag } from "./_der.ts";
 import { decodePublicKey, decodeSignatureAlgorithm } from "./_algorithms.ts";
 import { formatName } from "./_dn.ts";
-import { formatIpAddress, type SubjectAltName } from "./names.ts";
+import type { SubjectAltName } from "./names.ts";
+import type { NameConstraints, OtherNameForm } from "./name_constraints.ts";
 import {
-  decodeNameConstraints,
-  GENERAL_NAME_FORMS,
-  type NameConstraints,
-  type OtherNameForm,
-} from "./name_constraints.ts";
+  type AccessDescription,
+  type AuthorityKeyIdentifier,
+  type BasicConstraints,
+  decodeExtensions,
+  type KeyUsageName,
+  type RawExtension,
+} from "./extensions.ts";
 
-/** Object identifiers of the extensions this library understands (RFC 5280 §4.2.1). */
-export const ExtensionOid = {
-  subjectKeyIdentifier: "2.5.29.14",
-  keyUsage: "2.5.29.15",
-  subjectAltName: "2.5.29.17",
-  basicConstraints: "2.5.29.19",
-  authorityKeyIdentifier: "2.5.29.35",
-  extKeyUsage: "2.5.29.37",
-  nameConstraints: "2.5.29.30",
-} as const;
-
-/** Key purposes of the extended key usage extension (RFC 5280 §4.2.1.12). */
-export const KeyPurposeOid = {
-  serverAuth: "1.3.6.1.5.5.7.3.1",
-  clientAuth: "1.3.6.1.5.5.7.3.2",
-  anyExtendedKeyUsage: "2.5.29.37.0",
-} as const;
-
-/** One bit of the key usage extension by name (RFC 5280 §4.2.1.3). */
-export type KeyUsageName =
-  | "digitalSignature"
-  | "nonRepudiation"
-  | "keyEncipherment"
-  | "dataEncipherment"
-  | "keyAgreement"
-  | "keyCertSign"
-  | "cRLSign"
-  | "encipherOnly"
-  | "decipherOnly";
-
-/** The bits of the key usage extension, in bit order (RFC 5280 §4.2.1.3). */
-export const KEY_USAGE_BITS: readonly KeyUsageName[] = [
-  "digitalSignature",
-  "nonRepudiation",
-  "keyEncipherment",
-  "dataEncipherment",
-  "keyAgreement",
-  "keyCertSign",
-  "cRLSign",
-  "encipherOnly",
-  "decipherOnly",
-];
-
-/** The basic constraints extension (RFC 5280 §4.2.1.9). */
-export interface BasicConstraints {
-  /** Whether the subject is a CA. */
-  readonly cA: boolean;
-  /** The most non-self-issued intermediate CA certificates that may follow this one in a path. */
-  readonly pathLenConstraint?: number;
-}
+export {
+  type AccessDescription,
+  AUTHORITY_INFO_ACCESS_OID,
+  type AuthorityKeyIdentifier,
+  type BasicConstraints,
+  ExtensionOid,
+  KEY_USAGE_BITS,
+  KeyPurposeOid,
+  type KeyUsageName,
+  type RawExtension,
+} from "./extensions.ts";
 
 /** The facts of one certificate. */
 export interface ParsedCertificate {
@@ -115,6 +79,8 @@ export interface ParsedCertificate {
   readonly signature: Uint8Array;
   /** DNS names and IP addresses of the subjectAltName extension, in certificate order. */
   readonly subjectAltNames: readonly SubjectAltName[];
+  /** The DER Names of the directoryName entries of the subjectAltName extension, for name constraints. */
+  readonly directoryNames: readonly Uint8Array[];
   /**
    * The forms of the other subjectAltName entries (rfc822Name, uniformResourceIdentifier, …), which are not
    * used for matching but must be refused under name constraints of their form (RFC 5280 §4.2.1.10).
@@ -132,12 +98,20 @@ export interface ParsedCertificate {
   readonly subjectKeyIdentifier?: Uint8Array;
   /** The keyIdentifier of the authority key identifier extension, when present (RFC 5280 §4.2.1.1). */
   readonly authorityKeyIdentifier?: Uint8Array;
+  /** The whole authority key identifier extension, when present. */
+  readonly authorityKey?: AuthorityKeyIdentifier;
+  /** The authority information access extension, when present (RFC 5280 §4.2.2.1). */
+  readonly authorityInfoAccess?: readonly AccessDescription[];
+  /** Every extension, in certificate order. */
+  readonly extensions: readonly RawExtension[];
   /** OIDs of every extension marked critical. */
   readonly criticalExtensions: readonly string[];
 }
 
 /** Thrown inside this module for a structural problem; turned into a `malformed` verification error. */
 class Malformed extends Error {}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Decodes a UTCTime or GeneralizedTime in the only forms RFC 5280 §4.1.2.5 allows (seconds, "Z"). */
 function decodeTime(reader: DerReader, what: string): Date {
@@ -163,115 +137,6 @@ function decodeTime(reader: DerReader, what: string): Date {
     throw new Malformed(`${what} is not a valid date`);
   }
   return date;
-}
-
-/**
- * The subjectAltName extension (RFC 5280 §4.2.1.6): dNSName and iPAddress entries; of the others only the
- * form is kept, in `otherForms`.
- */
-function decodeSubjectAltName(value: Uint8Array, otherForms: OtherNameForm[]): SubjectAltName[] {
-  const outer = new DerReader(value);
-  const names = childrenOf(outer.read(Tag.SEQUENCE, "subjectAltName"));
-  outer.expectEnd("subjectAltName");
-  if (names.done) throw new Malformed("subjectAltName is empty");
-  const out: SubjectAltName[] = [];
-  while (!names.done) {
-    const name = names.readAny("GeneralName");
-    if (name.tag === contextTag(2, false)) {
-      if (name.value.some((b) => b >= 0x80)) throw new Malformed("dNSName is not an IA5String");
-      out.push({ type: "dns", value: String.fromCharCode(...name.value) });
-    } else if (name.tag === contextTag(7, false)) {
-      if (name.value.length !== 4 && name.value.length !== 16) {
-        throw new Malformed(`iPAddress of ${name.value.length} bytes`);
-      }
-      out.push({ type: "ip", value: formatIpAddress(name.value), bytes: name.value.slice() });
-    } else {
-      const form = GENERAL_NAME_FORMS[name.tag & 0x1f];
-      if ((name.tag & 0xc0) !== 0x80 || form === undefined) throw new Malformed("not a GeneralName");
-      if (!otherForms.includes(form as OtherNameForm)) otherForms.push(form as OtherNameForm);
-    }
-  }
-  return out;
-}
-
-/** The key usage BIT STRING (RFC 5280 §4.2.1.3). */
-function decodeKeyUsage(value: Uint8Array): Set<KeyUsageName> {
-  const reader = new DerReader(value);
-  const bits = reader.read(Tag.BIT_STRING, "keyUsage").value;
-  reader.expectEnd("keyUsage");
-  if (bits.length < 1 || bits[0] > 7 || (bits.length === 1 && bits[0] !== 0)) {
-    throw new Malformed("keyUsage BIT STRING is malformed");
-  }
-  const set = new Set<KeyUsageName>();
-  KEY_USAGE_BITS.forEach((name, i) => {
-    const byte = bits[1 + (i >> 3)];
-    if (byte !== undefined && byte & (0x80 >> (i & 7))) set.add(name);
-  });
-  return set;
-}
-
-function decodeKeyIdentifier(value: Uint8Array): Uint8Array {
-  const reader = new DerReader(value);
-  const id = reader.read(Tag.OCTET_STRING, "subjectKeyIdentifier").value;
-  reader.expectEnd("subjectKeyIdentifier");
-  return id.slice();
-}
-
-function decodeAuthorityKeyIdentifier(value: Uint8Array): Uint8Array | undefined {
-  const outer = new DerReader(value);
-  const seq = childrenOf(outer.read(Tag.SEQUENCE, "authorityKeyIdentifier"));
-  outer.expectEnd("authorityKeyIdentifier");
-  return seq.readOptional(contextTag(0, false), "keyIdentifier")?.value.slice();
-}
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-function decodeExtensions(
-  extensions: InstanceType<typeof asn1X509.Extensions>,
-  cert: Mutable<ParsedCertificate>,
-): void {
-  if (extensions.length === 0) throw new Malformed("extensions is empty");
-  const seen = new Set<string>();
-  const critical: string[] = [];
-  for (const ext of extensions) {
-    // RFC 5280 §4.2: a certificate MUST NOT include more than one instance of a particular extension.
-    if (seen.has(ext.extnID)) throw new Malformed(`extension ${ext.extnID} appears twice`);
-    seen.add(ext.extnID);
-    if (ext.critical) critical.push(ext.extnID);
-    const value = new Uint8Array(ext.extnValue.buffer);
-    switch (ext.extnID) {
-      case ExtensionOid.subjectAltName:
-        cert.subjectAltNames = decodeSubjectAltName(value, cert.otherSubjectAltNameForms as OtherNameForm[]);
-        break;
-      case ExtensionOid.basicConstraints: {
-        const bc = asn1Schema.AsnParser.parse(value, asn1X509.BasicConstraints);
-        if (bc.pathLenConstraint !== undefined && bc.pathLenConstraint < 0) {
-          throw new Malformed("negative pathLenConstraint");
-        }
-        cert.basicConstraints = { cA: bc.cA, pathLenConstraint: bc.pathLenConstraint };
-        break;
-      }
-      case ExtensionOid.keyUsage:
-        cert.keyUsage = decodeKeyUsage(value);
-        break;
-      case ExtensionOid.extKeyUsage: {
-        const eku = [...asn1Schema.AsnParser.parse(value, asn1X509.ExtendedKeyUsage)];
-        if (eku.length === 0) throw new Malformed("extKeyUsage is empty");
-        cert.extKeyUsage = eku;
-        break;
-      }
-      case ExtensionOid.subjectKeyIdentifier:
-        cert.subjectKeyIdentifier = decodeKeyIdentifier(value);
-        break;
-      case ExtensionOid.authorityKeyIdentifier:
-        cert.authorityKeyIdentifier = decodeAuthorityKeyIdentifier(value);
-        break;
-      case ExtensionOid.nameConstraints:
-        cert.nameConstraints = decodeNameConstraints(value);
-        break;
-    }
-  }
-  cert.criticalExtensions = critical;
 }
 
 /** Walks the certificate's DER and fills in everything but the extensions. */
@@ -325,7 +190,9 @@ function decodeStructure(der: Uint8Array): Mutable<ParsedCertificate> {
     signatureAlgorithmName: signatureAlgorithm.name,
     signature: signatureBits.subarray(1),
     subjectAltNames: [],
+    directoryNames: [],
     otherSubjectAltNameForms: [],
+    extensions: [],
     criticalExtensions: [],
   };
 }
@@ -337,11 +204,11 @@ function decodeStructure(der: Uint8Array): Mutable<ParsedCertificate> {
  *
  * @example
  * ```ts ignore
- * const cert = parseCertificate(der);
+ * const cert = decodeCertificate(der);
  * console.log(cert.subject, cert.notAfter, cert.subjectAltNames);
  * ```
  */
-export function parseCertificate(der: Uint8Array, what = "the certificate"): ParsedCertificate {
+export function decodeCertificate(der: Uint8Array, what = "the certificate"): ParsedCertificate {
   let cert: Mutable<ParsedCertificate> | undefined;
   try {
     cert = decodeStructure(der);

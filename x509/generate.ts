@@ -26,19 +26,41 @@ import {
 import { encodeSignatureAlgorithm } from "./_algorithms.ts";
 import { encodeName } from "./_dn.ts";
 import {
+  decodeCertificate,
   ExtensionOid,
   KEY_USAGE_BITS,
   KeyPurposeOid,
   type KeyUsageName,
-  parseCertificate,
 } from "./certificate.ts";
 import { parseIpAddress } from "./names.ts";
 import { decodePem, encodePem } from "./pem.ts";
 import { privateKeyFromPem } from "./private_key.ts";
 
+/**
+ * Changes to a generated certificate that no conformant certificate has, for tests that check the verifier
+ * refuses them. Applied after the extensions are made, before signing.
+ */
+export interface CertificateOverrides {
+  /** The contents of the serialNumber INTEGER, as is (zero, negative or too long on purpose). */
+  readonly serialNumber?: Uint8Array;
+  /** The DER issuer Name to write instead of the issuer's subject. */
+  readonly issuerName?: Uint8Array;
+  /**
+   * Extensions by OID: `false` leaves one out; `{ critical, value }` changes its criticality or its DER value
+   * (the contents of extnValue); an OID the certificate does not have is appended.
+   */
+  readonly extensions?: Readonly<
+    Record<string, false | { readonly critical?: boolean; readonly value?: Uint8Array }>
+  >;
+}
+
 /** Options of {@link generateCertificate}. */
 export interface GenerateCertificateOptions {
-  /** The subject: an RFC 4514 string such as `"CN=localhost, O=Example"`, or just a common name. */
+  /**
+   * The subject: an RFC 4514 string such as `"CN=localhost, O=Example"`, or just a common name. `""` is the
+   * empty Name, for a certificate identified by its subjectAltName only (which is then marked critical, as
+   * RFC 5280 §4.2.1.6 requires).
+   */
   readonly subject: string;
   /**
    * DNS names and IP literals for the subjectAltName extension. When omitted, a certificate that is not a CA
@@ -80,6 +102,8 @@ export interface GenerateCertificateOptions {
   readonly signatureHash?: HashName;
   /** @internal The provider that signs (tests: deterministic keys); default the WebCrypto provider. */
   readonly crypto?: CryptoProvider;
+  /** @internal Non-conformant changes, for tests of the verifier. */
+  readonly overrides?: CertificateOverrides;
 }
 
 /** A generated certificate and its private key. */
@@ -143,8 +167,37 @@ function encodeTime(date: Date): Uint8Array {
   return encode(Tag.GENERALIZED_TIME, new TextEncoder().encode(`${digits}Z`));
 }
 
-function extension(id: string, critical: boolean, value: Uint8Array): Uint8Array {
-  return sequence(oid(id), ...(critical ? [TRUE] : []), encode(Tag.OCTET_STRING, value));
+/** One extension before encoding. */
+interface ExtensionSpec {
+  readonly id: string;
+  readonly critical: boolean;
+  readonly value: Uint8Array;
+}
+
+function extension(id: string, critical: boolean, value: Uint8Array): ExtensionSpec {
+  return { id, critical, value };
+}
+
+/** The extensions with `overrides` applied, encoded. */
+function encodeExtensions(
+  specs: readonly ExtensionSpec[],
+  overrides: CertificateOverrides["extensions"] = {},
+): Uint8Array[] {
+  const out: ExtensionSpec[] = [];
+  for (const spec of specs) {
+    const change = overrides[spec.id];
+    if (change === false) continue;
+    out.push({ ...spec, ...change });
+  }
+  for (const [id, change] of Object.entries(overrides)) {
+    if (change && !specs.some((s) => s.id === id)) {
+      if (!change.value) throw new TypeError(`overrides: extension ${id} needs a value`);
+      out.push({ id, critical: change.critical ?? false, value: change.value });
+    }
+  }
+  return out.map((e) =>
+    sequence(oid(e.id), ...(e.critical ? [TRUE] : []), encode(Tag.OCTET_STRING, e.value))
+  );
 }
 
 /** A named-bit BIT STRING without trailing zero bits (X.690 §11.2.2). */
@@ -241,6 +294,11 @@ export async function generateCertificate(
     throw new TypeError("pathLength must be a non-negative integer, for a CA certificate only");
   }
   if (options.nameConstraints && !isCA) throw new TypeError("nameConstraints is for a CA certificate only");
+  // RFC 5280 §4.1.2.6: a CA needs a subject, and a certificate with an empty one a subjectAltName.
+  if (options.subject === "" && !options.overrides) {
+    if (isCA) throw new TypeError("a CA certificate needs a subject");
+    if (!options.subjectAltNames?.length) throw new TypeError("an empty subject needs subjectAltNames");
+  }
 
   // The subject's key pair.
   let pkcs8: Uint8Array;
@@ -253,7 +311,7 @@ export async function generateCertificate(
   } else {
     ({ pkcs8, spki } = await generateKeyPair(options.keyAlgorithm ?? "ECDSA-P256"));
   }
-  const subject = encodeName(options.subject);
+  const subject = options.subject === "" ? sequence() : encodeName(options.subject);
   const subjectKeyId = await keyIdentifier(provider, spki);
 
   // The issuer: its Name, its key identifier, its signing key.
@@ -261,7 +319,7 @@ export async function generateCertificate(
   let authorityKeyId = subjectKeyId;
   let signingKey: SigningKey;
   if (options.issuer) {
-    const issuerCert = parseCertificate(singlePem(options.issuer.cert, "CERTIFICATE", "issuer.cert"));
+    const issuerCert = decodeCertificate(singlePem(options.issuer.cert, "CERTIFICATE", "issuer.cert"));
     signingKey = await provider.importSigningKey(privateKeyFromPem(options.issuer.key));
     if (!equal(publicKeyBits(signingKey.publicKey.spki), publicKeyBits(issuerCert.spki))) {
       throw new TypeError("issuer.key is not the private key of issuer.cert");
@@ -305,7 +363,7 @@ export async function generateCertificate(
       ]
       : []),
     ...(altNames.length
-      ? [extension(ExtensionOid.subjectAltName, false, encodeSubjectAltName(altNames))]
+      ? [extension(ExtensionOid.subjectAltName, options.subject === "", encodeSubjectAltName(altNames))]
       : []),
     ...(options.nameConstraints
       ? [extension(ExtensionOid.nameConstraints, true, encodeNameConstraints(options.nameConstraints))]
@@ -318,15 +376,16 @@ export async function generateCertificate(
     ),
   ];
 
+  const overrides = options.overrides ?? {};
   const tbs = sequence(
     encode(contextTag(0, true), smallInteger(2)), // v3
-    unsignedInteger(serial),
+    overrides.serialNumber ? encode(Tag.INTEGER, overrides.serialNumber) : unsignedInteger(serial),
     algorithmIdentifier,
-    issuerName,
+    overrides.issuerName ?? issuerName,
     sequence(encodeTime(notBefore), encodeTime(notAfter)),
     subject,
     spki,
-    encode(contextTag(3, true), sequence(...extensions)),
+    encode(contextTag(3, true), sequence(...encodeExtensions(extensions, overrides.extensions))),
   );
   const signature = await signingKey.sign(algorithm, tbs);
   const der = sequence(tbs, algorithmIdentifier, bitString(signature));

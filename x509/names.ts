@@ -124,6 +124,23 @@ function dnsLabels(name: string): string[] | undefined {
 }
 
 /**
+ * Whether `name` (lowercased, without a trailing dot) is a syntactically valid presented dNSName: labels of
+ * letters, digits, hyphens (not first or last) and underscores, 1 to 63 octets each, 253 at most in all;
+ * with `wildcard`, the leftmost label may be `*`. `.example.com`, `a..b` or `-a.example` are not names.
+ *
+ * @example
+ * ```ts ignore
+ * isValidDnsName("*.example.com", true); // true
+ * isValidDnsName(".example.com", true); // false
+ * ```
+ */
+export function isValidDnsName(name: string, wildcard: boolean): boolean {
+  if (name.length === 0 || name.length > 253) return false;
+  const labels = name.split(".");
+  return labels.every((label, i) => LABEL.test(label) || (wildcard && i === 0 && label === "*"));
+}
+
+/**
  * Whether the presented dNSName `presented` matches the reference DNS name `reference` (RFC 6125 §6.4).
  *
  * @example

@@ -16,7 +16,7 @@
 import { equal } from "../bytes.ts";
 import { TlsError } from "../errors.ts";
 import { childrenOf, contextTag, DerReader, Tag } from "./_der.ts";
-import { parseCertificate, type ParsedCertificate } from "./certificate.ts";
+import { decodeCertificate, type ParsedCertificate } from "./certificate.ts";
 import { MOZILLA_ROOTS } from "./mozilla_roots.ts";
 import { decodePem } from "./pem.ts";
 
@@ -50,12 +50,36 @@ function subjectOf(der: Uint8Array): Uint8Array {
  * An immutable set of trust anchors, indexed by subject Name. Anchors given by the user are parsed at once
  * (so that a bad one fails at configuration time); the embedded Mozilla store is only indexed, and each
  * root is parsed the first time a path reaches its Name — most processes use a handful of the roots.
+ *
+ * Make one with {@link TrustAnchors.from} and pass it to many `verifyCertificateChain` calls, so that the
+ * anchors are parsed once.
+ *
+ * @example
+ * ```ts
+ * import { TrustAnchors, verifyCertificateChain } from "@subtle/tls/x509";
+ * import { generateCertificate } from "@subtle/tls";
+ *
+ * const root = await generateCertificate({ subject: "CN=Example Root", isCA: true });
+ * const trustAnchors = TrustAnchors.from([root.cert]);
+ * for (const name of ["a.example", "b.example"]) {
+ *   const leaf = await generateCertificate({ subject: name, issuer: root });
+ *   await verifyCertificateChain({ leaf: leaf.der, trustAnchors, hostname: name });
+ * }
+ * ```
  */
 export class TrustAnchors {
   readonly #bySubject = new Map<string, Entry[]>();
   readonly #entries: Entry[] = [];
+  /**
+   * Whether these anchors are a curated root store (the embedded Mozilla store, the system's bundle) rather
+   * than certificates the user chose; see `profile.ts` for the rules such anchors are exempt from.
+   *
+   * @internal
+   */
+  readonly curated: boolean;
 
-  private constructor(entries: readonly Entry[]) {
+  private constructor(entries: readonly Entry[], curated: boolean) {
+    this.curated = curated;
     for (const entry of entries) {
       const key = (entry.parsed?.subjectDer ?? subjectOf(entry.der)).toHex();
       const bucket = this.#bySubject.get(key);
@@ -73,28 +97,39 @@ export class TrustAnchors {
    * @example
    * ```ts ignore
    * const anchors = TrustAnchors.from([await Deno.readTextFile("ca.pem")]);
-   * const verifier = createCertificateVerifier({ caCerts: anchors, crypto: webCrypto });
+   * await verifyCertificateChain({ leaf, intermediates, trustAnchors: anchors, hostname: "example.com" });
    * ```
    */
-  static from(certs: readonly string[] | readonly Uint8Array[]): TrustAnchors {
+  static from(certs: readonly (string | Uint8Array)[]): TrustAnchors {
     const entries: Entry[] = [];
     for (const ca of certs) {
       const ders = typeof ca === "string" ? decodePem(ca, "CERTIFICATE").map((b) => b.der) : [ca];
       if (ders.length === 0) throw new TypeError("caCerts: a PEM string holds no certificate");
       for (const der of ders) {
-        entries.push({ der, parsed: parseCertificate(der, `trust anchor ${entries.length}`) });
+        entries.push({ der, parsed: decodeCertificate(der, `trust anchor ${entries.length}`) });
       }
     }
-    return new TrustAnchors(entries);
+    return new TrustAnchors(entries, false);
   }
 
   /**
    * Trust anchors that are parsed only when first needed; for certificates known to be well formed (the
    * embedded store, which `tools/update_roots.ts` parsed when it wrote it). Throws `DerError` when a
    * certificate's subject cannot be found.
+   *
+   * @internal
    */
   static fromTrustedData(ders: readonly Uint8Array[]): TrustAnchors {
-    return new TrustAnchors(ders.map((der) => ({ der })));
+    return new TrustAnchors(ders.map((der) => ({ der })), true);
+  }
+
+  /**
+   * The same anchors, marked as a curated root store (the system's bundle).
+   *
+   * @internal
+   */
+  asCurated(): TrustAnchors {
+    return new TrustAnchors(this.#entries, true);
   }
 
   /** The number of anchors. */
@@ -102,13 +137,21 @@ export class TrustAnchors {
     return this.#entries.length;
   }
 
-  /** The anchors whose subject is the DER Name `name`, parsed. */
+  /**
+   * The anchors whose subject is the DER Name `name`, parsed.
+   *
+   * @internal
+   */
   withSubject(name: Uint8Array): readonly ParsedCertificate[] {
     const bucket = this.#bySubject.get(name.toHex()) ?? [];
-    return bucket.map((entry, i) => entry.parsed ??= parseCertificate(entry.der, `trust anchor ${i}`));
+    return bucket.map((entry, i) => entry.parsed ??= decodeCertificate(entry.der, `trust anchor ${i}`));
   }
 
-  /** Whether the DER certificate `der` is one of the anchors (a pinned certificate). */
+  /**
+   * Whether the DER certificate `der` is one of the anchors (a pinned certificate).
+   *
+   * @internal
+   */
   has(der: Uint8Array): boolean {
     let subject: Uint8Array;
     try {
@@ -119,9 +162,15 @@ export class TrustAnchors {
     return (this.#bySubject.get(subject.toHex()) ?? []).some((entry) => equal(entry.der, der));
   }
 
-  /** Every anchor, parsed (all of them are parsed by this call). */
+  /**
+   * Every anchor, parsed (all of them are parsed by this call).
+   *
+   * @internal
+   */
   all(): readonly ParsedCertificate[] {
-    return this.#entries.map((entry, i) => entry.parsed ??= parseCertificate(entry.der, `trust anchor ${i}`));
+    return this.#entries.map((entry, i) =>
+      entry.parsed ??= decodeCertificate(entry.der, `trust anchor ${i}`)
+    );
   }
 }
 
@@ -161,7 +210,7 @@ async function readSystemBundle(files: readonly string[]): Promise<TrustAnchors>
       decodePem(text).filter((b) => b.label === "CERTIFICATE").map((b) => b.der),
     );
     if (anchors.size === 0) throw new TlsError(`trustStore "system": ${file} holds no certificate`);
-    return anchors;
+    return anchors.asCurated();
   }
   throw new TlsError(
     `trustStore "system": cannot read a CA bundle (${failures.join("; ")}); ` +

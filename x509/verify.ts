@@ -1,27 +1,20 @@
 /**
- * Certificate path validation for TLS servers (RFC 5280 §6, simplified as the Web PKI does it) and the
- * server identity check (RFC 6125 §6), behind the {@link CertificateVerifier} interface.
+ * Certificate verification: {@link verifyCertificateChain}, the one function that decides whether a chain is
+ * trusted — for the public API and for every handshake, through {@link createCertificateVerifier}, which
+ * adapts it to the {@link CertificateVerifier} interface the handshake uses.
  *
- * `verifyServer` checks, in this order:
- * 1. the leaf on its own: validity period, critical extensions, key type and strength, key usage and
- *    extended key usage fit for a TLS server;
- * 2. a path from the leaf through the certificates the peer sent (in any order, extras ignored) to one of
- *    the trust anchors, matching each issuer Name to a subject Name byte for byte and trying every
- *    candidate issuer; for each link the signature, then the issuer's validity, CA status, key usage,
- *    path length constraint, extended key usage (when present it must allow the leaf's purpose), critical
- *    extensions, and name constraints over every certificate below it (`name_constraints.ts`). A trust
- *    anchor's own signature is not checked, its validity is. A leaf that is itself a trust anchor (a pinned self-signed certificate) is a path of one;
- * 3. the server name against the leaf's subjectAltName.
- *
- * `verifyClient` runs steps 1 and 2 for a client's chain (RFC 8446 §4.4.2.4), with the clientAuth extended
- * key usage in place of serverAuth; there is no name to check.
+ * It checks a path to a trust anchor (`path.ts`, with the certificate profile of `profile.ts` and the name
+ * constraints of `name_constraints.ts`), then the name asked for against the leaf's subjectAltName
+ * (RFC 6125 §6, RFC 9525; `names.ts`). Everything it needs is an argument: the same inputs give the same
+ * verdict, so a cache of verdicts (keyed by the chain, the `TrustAnchors` object, the name, the usage and the
+ * time) can sit in front of it.
  *
  * @module
  */
 
-import { equal } from "../bytes.ts";
 import { CertificateVerificationError } from "../errors.ts";
 import type { CryptoProvider, PublicKeyInfo } from "../crypto/provider.ts";
+import { webCrypto } from "../crypto/webcrypto.ts";
 import type {
   CertificateVerifier,
   ClientChainRequest,
@@ -29,11 +22,162 @@ import type {
   ServerChainRequest,
   VerifiedChain,
 } from "./verifier.ts";
-import { ExtensionOid, KeyPurposeOid, parseCertificate, type ParsedCertificate } from "./certificate.ts";
-import { keyFitsAlgorithm } from "./_algorithms.ts";
-import { matchServerName } from "./names.ts";
-import { checkNameConstraints } from "./name_constraints.ts";
-import { TrustAnchors } from "./trust_store.ts";
+import { decodeCertificate } from "./certificate.ts";
+import { matchServerName, parseIpAddress } from "./names.ts";
+import { validatePath } from "./path.ts";
+import { mozillaTrustAnchors, systemTrustAnchors, TrustAnchors } from "./trust_store.ts";
+import { certificateDer, toX509Certificate, type X509Certificate } from "./x509_certificate.ts";
+import { decodePem } from "./pem.ts";
+
+/** A certificate to verify or to build a path with: DER, PEM, or a certificate `parseCertificate` returned. */
+export type CertificateInput = Uint8Array | string | { readonly der: Uint8Array };
+
+/** Options of {@link verifyCertificateChain}. */
+export interface VerifyCertificateChainOptions {
+  /** The end-entity certificate to verify. */
+  readonly leaf: CertificateInput;
+  /**
+   * Certificates that may help build a path to a trust anchor, in any order; extras are ignored (as a TLS
+   * peer's chain after its leaf). A PEM string may hold several.
+   */
+  readonly intermediates?: readonly CertificateInput[];
+  /**
+   * The trust anchors: PEM strings (each may hold several certificates), DER certificates, or a
+   * {@link TrustAnchors} made once with `TrustAnchors.from` and shared by many calls. Not together with
+   * `trustStore`.
+   */
+  readonly trustAnchors?: readonly (string | Uint8Array)[] | TrustAnchors;
+  /**
+   * A built-in trust store, used when `trustAnchors` is not given: `"mozilla"` (the default; the Mozilla roots
+   * embedded in the library) or `"system"` (the operating system's bundle, which needs `--allow-read`).
+   */
+  readonly trustStore?: "mozilla" | "system";
+  /**
+   * The DNS name the leaf must be valid for (U-labels allowed, compared in A-label form); an IP literal here
+   * is matched as an address, as in `connectTls`. Without `hostname` or `ip` no name is checked.
+   */
+  readonly hostname?: string;
+  /** The IPv4 or IPv6 address the leaf must be valid for; not together with `hostname`. */
+  readonly ip?: string;
+  /** The time the certificates must be valid at. Default: now. */
+  readonly time?: Date;
+  /**
+   * What the leaf is for: `"server"` (default; extended key usage serverAuth) or `"client"` (clientAuth).
+   */
+  readonly usage?: "server" | "client";
+  /** @internal The provider that checks signatures; default the WebCrypto provider. */
+  readonly crypto?: CryptoProvider;
+}
+
+/** The result of {@link verifyCertificateChain}. */
+export interface VerifiedCertificateChain {
+  /**
+   * The validated path: the leaf, the intermediates it went through, and the trust anchor last — the leaf
+   * alone when it is itself a trust anchor.
+   */
+  readonly path: readonly X509Certificate[];
+}
+
+/** The certificates of `inputs`, a PEM string counting for as many certificates as it holds. */
+function intermediatesDer(inputs: readonly CertificateInput[]): Uint8Array[] {
+  return inputs.flatMap((input, i) => {
+    if (typeof input !== "string") return [certificateDer(input, `intermediates[${i}]`)];
+    try {
+      return decodePem(input, "CERTIFICATE").map((b) => b.der);
+    } catch (e) {
+      const message = `intermediates[${i}]: ${(e as Error).message}`;
+      throw new CertificateVerificationError("malformed", message, undefined, { cause: e });
+    }
+  });
+}
+
+async function resolveAnchors(options: VerifyCertificateChainOptions): Promise<TrustAnchors> {
+  const { trustAnchors, trustStore } = options;
+  if (trustAnchors !== undefined && trustStore !== undefined) {
+    throw new TypeError("give trustAnchors or trustStore, not both");
+  }
+  if (trustAnchors instanceof TrustAnchors) return trustAnchors;
+  if (trustAnchors !== undefined) return TrustAnchors.from(trustAnchors);
+  if (trustStore === undefined || trustStore === "mozilla") return mozillaTrustAnchors();
+  if (trustStore === "system") return await systemTrustAnchors();
+  throw new TypeError(`trustStore must be "mozilla" or "system", not ${JSON.stringify(trustStore)}`);
+}
+
+/** The name to match, from `hostname` or `ip`, checked to be usable. */
+function referenceName(options: VerifyCertificateChainOptions): string | undefined {
+  const { hostname, ip } = options;
+  if (hostname !== undefined && ip !== undefined) throw new TypeError("give hostname or ip, not both");
+  if (ip !== undefined && !parseIpAddress(ip)) throw new TypeError(`ip: "${ip}" is not an IP address`);
+  if (hostname === "") throw new TypeError("hostname is empty");
+  return hostname ?? ip;
+}
+
+/**
+ * Verifies a certificate chain: builds a path from `leaf` through `intermediates` to a trust anchor and
+ * validates it with the checks of RFC 5280 §6 and the web-PKI certificate profile (RFC 5280 §4, CA/Browser
+ * Forum BR §7.1; the rules are listed in `docs/x509.md`), then matches `hostname` or `ip` against the leaf's
+ * subjectAltName. This is the same function that every TLS handshake of this library runs on the peer's
+ * chain, and it throws the same {@link CertificateVerificationError} (whose `code` says what failed and
+ * `subject` on which certificate). Options that make no sense are a `TypeError`.
+ *
+ * @example
+ * ```ts
+ * import { CertificateVerificationError, verifyCertificateChain } from "@subtle/tls/x509";
+ * import { generateCertificate } from "@subtle/tls";
+ *
+ * const root = await generateCertificate({ subject: "CN=Example Root", isCA: true });
+ * const leaf = await generateCertificate({ subject: "CN=www.example.com", issuer: root });
+ * const { path } = await verifyCertificateChain({
+ *   leaf: leaf.cert,
+ *   trustAnchors: [root.cert],
+ *   hostname: "www.example.com",
+ * });
+ * console.log(path.map((c) => c.subject)); // ["CN=www.example.com", "CN=Example Root"]
+ *
+ * try {
+ *   await verifyCertificateChain({ leaf: leaf.cert, trustAnchors: [root.cert], hostname: "example.org" });
+ * } catch (e) {
+ *   if (e instanceof CertificateVerificationError) console.log(e.code); // "hostname_mismatch"
+ * }
+ * ```
+ */
+export async function verifyCertificateChain(
+  options: VerifyCertificateChainOptions,
+): Promise<VerifiedCertificateChain> {
+  const usage = options.usage ?? "server";
+  if (usage !== "server" && usage !== "client") {
+    throw new TypeError(`usage must be "server" or "client", not ${JSON.stringify(usage)}`);
+  }
+  const name = referenceName(options);
+  const now = options.time ?? new Date();
+  if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new TypeError("time is not a valid Date");
+  const anchors = await resolveAnchors(options);
+  const leaf = decodeCertificate(
+    certificateDer(options.leaf, "the leaf certificate"),
+    "the leaf certificate",
+  );
+  const intermediates = intermediatesDer(options.intermediates ?? []).map((der, i) =>
+    decodeCertificate(der, `certificate ${i + 1} of the chain`)
+  );
+  const path = await validatePath({
+    leaf,
+    intermediates,
+    anchors,
+    now,
+    purpose: usage === "server" ? "serverAuth" : "clientAuth",
+    crypto: options.crypto ?? webCrypto,
+  });
+  // RFC 6125 §6 after RFC 5280 §6: a name is only worth matching on a certificate that is otherwise valid.
+  if (name !== undefined && !matchServerName(leaf.subjectAltNames, name)) {
+    const names = leaf.subjectAltNames.map((n) => n.value).join(", ") || "none";
+    throw new CertificateVerificationError(
+      "hostname_mismatch",
+      `it is not valid for "${name}" (subjectAltName: ${names})`,
+      leaf.subject,
+    );
+  }
+  return { path: path.map(toX509Certificate) };
+}
 
 /** Options of {@link createCertificateVerifier}. */
 export interface CertificateVerifierOptions {
@@ -46,188 +190,19 @@ export interface CertificateVerifierOptions {
   readonly crypto: CryptoProvider;
 }
 
-/** The most certificates a path may hold, leaf and trust anchor included. */
-export const MAX_PATH_LENGTH = 8;
-/** The most signatures one verification may check while it searches for a path. */
-const SIGNATURE_BUDGET = 64;
-/** RSA keys shorter than this are refused (NIST SP 800-131A; the CA/Browser Forum baseline). */
-const MIN_RSA_BITS = 2048;
-
-const UNDERSTOOD_EXTENSIONS: ReadonlySet<string> = new Set(Object.values(ExtensionOid));
-
-function fail(code: CertificateVerificationError["code"], message: string, cert?: ParsedCertificate): never {
-  throw new CertificateVerificationError(code, message, cert?.subject);
-}
-
-/** RFC 5280 §6.1.3(a)(2): `now` must lie within the validity period. */
-function checkValidity(cert: ParsedCertificate, now: Date, role: string): void {
-  if (now < cert.notBefore) {
-    fail("not_yet_valid", `${role} is not valid before ${cert.notBefore.toISOString()}`, cert);
+/** The leaf's key in the form the handshake verifies CertificateVerify with. */
+function leafKey(leaf: X509Certificate): PublicKeyInfo {
+  const { spki, keyType, curve } = leaf.publicKey;
+  // verifyCertificateChain refuses a leaf whose key is not supported; this cannot happen.
+  if (!keyType) {
+    throw new CertificateVerificationError("unsupported_algorithm", "unsupported key", leaf.subject);
   }
-  if (now > cert.notAfter) fail("expired", `${role} expired on ${cert.notAfter.toISOString()}`, cert);
-}
-
-/** RFC 5280 §4.2: a certificate with a critical extension that is not understood must be refused. */
-function checkCriticalExtensions(cert: ParsedCertificate, role: string): void {
-  const unknown = cert.criticalExtensions.find((oid) => !UNDERSTOOD_EXTENSIONS.has(oid));
-  if (unknown) {
-    fail("unknown_critical_extension", `${role} has an unknown critical extension ${unknown}`, cert);
-  }
-}
-
-/** The certificate's public key, if its type is supported and strong enough. */
-function usableKey(cert: ParsedCertificate, role: string): PublicKeyInfo {
-  if (!cert.publicKey) {
-    fail("unsupported_algorithm", `${role} has an unsupported key (${cert.publicKeyName})`, cert);
-  }
-  if (cert.modulusBits !== undefined && cert.modulusBits < MIN_RSA_BITS) {
-    fail(
-      "weak_key",
-      `${role} has a ${cert.modulusBits}-bit RSA key; at least ${MIN_RSA_BITS} bits are required`,
-      cert,
-    );
-  }
-  return cert.publicKey;
-}
-
-/** The checks of the leaf on its own, before any path is sought; `purpose` is the EKU it must allow. */
-function checkLeaf(
-  leaf: ParsedCertificate,
-  now: Date,
-  purpose: "serverAuth" | "clientAuth" = "serverAuth",
-): PublicKeyInfo {
-  const role = purpose === "serverAuth" ? "the server certificate" : "the client certificate";
-  checkValidity(leaf, now, role);
-  checkCriticalExtensions(leaf, role);
-  const key = usableKey(leaf, role);
-  // RFC 8446 §4.4.2.2: the key must be allowed to sign (digitalSignature) when key usage is present.
-  if (leaf.keyUsage && !leaf.keyUsage.has("digitalSignature")) {
-    fail("bad_key_usage", `${role}'s key usage does not allow digitalSignature`, leaf);
-  }
-  // RFC 5280 §4.2.1.12: when extended key usage is present, the key may only be used for the purposes listed.
-  if (leaf.extKeyUsage && !leaf.extKeyUsage.includes(KeyPurposeOid[purpose])) {
-    fail("bad_extended_key_usage", `${role}'s extended key usage does not include ${purpose}`, leaf);
-  }
-  return key;
-}
-
-function isSelfIssued(cert: ParsedCertificate): boolean {
-  return equal(cert.issuerDer, cert.subjectDer);
-}
-
-/** One verification: the chain sent, the anchors, the purpose, and the signature budget. */
-class PathBuilder {
-  #budget = SIGNATURE_BUDGET;
-
-  constructor(
-    readonly crypto: CryptoProvider,
-    readonly anchors: TrustAnchors,
-    readonly intermediates: readonly ParsedCertificate[],
-    readonly now: Date,
-    readonly purpose: "serverAuth" | "clientAuth",
-  ) {}
-
-  /** Checks that `issuer` signed `cert`: supported algorithm, usable key, valid signature. */
-  async checkSignature(cert: ParsedCertificate, issuer: ParsedCertificate): Promise<void> {
-    if (!cert.signatureAlgorithm) {
-      fail(
-        "unsupported_algorithm",
-        `signed with ${cert.signatureAlgorithmName}, which is not supported`,
-        cert,
-      );
-    }
-    const key = usableKey(issuer, "the issuing certificate");
-    if (!keyFitsAlgorithm(key, cert.signatureAlgorithm)) {
-      fail(
-        "bad_signature",
-        `signed with ${cert.signatureAlgorithmName} but "${issuer.subject}" has an ${issuer.publicKeyName} key`,
-        cert,
-      );
-    }
-    if (--this.#budget < 0) fail("unknown_issuer", "gave up searching for a path: too many candidates", cert);
-    if (!await this.crypto.verify(cert.signatureAlgorithm, key, cert.tbs, cert.signature)) {
-      fail("bad_signature", `the signature by "${issuer.subject}" does not verify`, cert);
-    }
-  }
-
-  /** RFC 5280 §6.1.4: the checks of a certificate that issues the one below it on `path`. */
-  checkIssuer(issuer: ParsedCertificate, path: readonly ParsedCertificate[], anchor: boolean): void {
-    const role = anchor ? "the trust anchor" : "the intermediate CA certificate";
-    checkValidity(issuer, this.now, role);
-    const bc = issuer.basicConstraints;
-    // §6.1.4(k): an intermediate must be a CA; a trust anchor is trusted as one unless it says otherwise.
-    if (anchor ? bc?.cA === false : !bc?.cA) {
-      fail("not_a_ca", `${role} is not a CA (basicConstraints cA)`, issuer);
-    }
-    // §6.1.4(n): key usage, when present, must allow keyCertSign.
-    if (issuer.keyUsage && !issuer.keyUsage.has("keyCertSign")) {
-      fail("bad_key_usage", `${role}'s key usage does not allow keyCertSign`, issuer);
-    }
-    // §6.1.4(l, m): intermediates below this one, self-issued ones excepted, may not exceed pathLenConstraint.
-    if (bc?.pathLenConstraint !== undefined) {
-      const below = path.slice(1).filter((c) => !isSelfIssued(c)).length;
-      if (below > bc.pathLenConstraint) {
-        fail(
-          "path_length_exceeded",
-          `${role} allows ${bc.pathLenConstraint} intermediate CA certificates below it, ${below} were found`,
-          issuer,
-        );
-      }
-    }
-    // An issuer whose extended key usage is present must allow the purpose too, as NSS, Chrome, Go and OpenSSL
-    // require ("EKU chaining"; RFC 5280 leaves it open): a CA restricted to e-mail cannot vouch for a server.
-    const eku = issuer.extKeyUsage;
-    if (
-      eku && !eku.includes(KeyPurposeOid[this.purpose]) && !eku.includes(KeyPurposeOid.anyExtendedKeyUsage)
-    ) {
-      fail("bad_extended_key_usage", `${role}'s extended key usage does not include ${this.purpose}`, issuer);
-    }
-    checkCriticalExtensions(issuer, role);
-    // §6.1.4(g), §6.1.3(b, c): the names of every certificate below must satisfy its name constraints.
-    checkNameConstraints(issuer, path);
-  }
-
-  /** Extends `path` (leaf first) up to a trust anchor, or throws the most telling failure. */
-  async extend(path: readonly ParsedCertificate[]): Promise<ParsedCertificate[]> {
-    const cert = path[path.length - 1];
-    // Refuse loops: a certificate, or another with the same subject and key, may appear once on a path.
-    const onPath = (c: ParsedCertificate) =>
-      path.some((p) => equal(p.der, c.der) || (equal(p.subjectDer, c.subjectDer) && equal(p.spki, c.spki)));
-    // An issuer's subject is the certificate's issuer Name; when both carry key identifiers they must agree too
-    // (RFC 5280 §4.2.1.1), which tells a same-named CA with another key apart from a bad signature.
-    const issues = (c: ParsedCertificate) =>
-      equal(c.subjectDer, cert.issuerDer) &&
-      (!cert.authorityKeyIdentifier || !c.subjectKeyIdentifier ||
-        equal(cert.authorityKeyIdentifier, c.subjectKeyIdentifier));
-    const candidates = [
-      ...this.anchors.withSubject(cert.issuerDer).filter(issues).map((c) => ({ cert: c, anchor: true })),
-      ...this.intermediates.filter((c) => issues(c) && !onPath(c)).map((c) => ({ cert: c, anchor: false })),
-    ];
-    if (candidates.length === 0) {
-      fail("unknown_issuer", `no trusted or supplied certificate is its issuer "${cert.issuer}"`, cert);
-    }
-    let error: CertificateVerificationError | undefined;
-    for (const candidate of candidates) {
-      try {
-        if (!candidate.anchor && path.length + 1 >= MAX_PATH_LENGTH) {
-          fail("path_length_exceeded", `no trust anchor within ${MAX_PATH_LENGTH} certificates`, cert);
-        }
-        await this.checkSignature(cert, candidate.cert);
-        this.checkIssuer(candidate.cert, path, candidate.anchor);
-        const next = [...path, candidate.cert];
-        return candidate.anchor ? next : await this.extend(next);
-      } catch (e) {
-        if (!(e instanceof CertificateVerificationError)) throw e;
-        // A specific defect tells more than "unknown issuer" found further up another branch.
-        if (!error || (error.code === "unknown_issuer" && e.code !== "unknown_issuer")) error = e;
-      }
-    }
-    throw error;
-  }
+  return { spki, keyType, curve };
 }
 
 /**
- * Creates the verifier that the TLS client uses for server certificates.
+ * Creates the verifier that a TLS client uses for server certificates and a TLS server for client
+ * certificates: {@link verifyCertificateChain} over the peer's chain, with the anchors parsed once.
  *
  * @example
  * ```ts ignore
@@ -237,52 +212,51 @@ class PathBuilder {
  * ```
  */
 export function createCertificateVerifier(options: CertificateVerifierOptions): CertificateVerifier {
-  const anchors = options.caCerts instanceof TrustAnchors
+  const trustAnchors = options.caCerts instanceof TrustAnchors
     ? options.caCerts
     : TrustAnchors.from(options.caCerts);
   const crypto = options.crypto;
 
-  return {
-    async verifyServer(request: ServerChainRequest): Promise<VerifiedChain> {
-      if (request.chain.length === 0) fail("malformed", "the server sent no certificate");
-      const chain = request.chain.map((der, i) => parseCertificate(der, `certificate ${i} of the chain`));
-      const leaf = chain[0];
-      const publicKey = checkLeaf(leaf, request.now);
-      const pinned = anchors.has(leaf.der);
-      const path = pinned
-        ? [leaf]
-        : await new PathBuilder(crypto, anchors, chain.slice(1), request.now, "serverAuth").extend([leaf]);
-      if (request.serverName !== undefined && !matchServerName(leaf.subjectAltNames, request.serverName)) {
-        const names = leaf.subjectAltNames.map((n) => n.value).join(", ") || "none";
-        fail(
-          "hostname_mismatch",
-          `it is not valid for "${request.serverName}" (subjectAltName: ${names})`,
-          leaf,
-        );
-      }
-      return { publicKey, path: path.map((c) => c.der) };
-    },
+  const verify = async (
+    chain: readonly Uint8Array[],
+    usage: "server" | "client",
+    time: Date,
+    hostname?: string,
+  ): Promise<VerifiedChain> => {
+    if (chain.length === 0) {
+      throw new CertificateVerificationError("malformed", `the ${usage} sent no certificate`);
+    }
+    const { path } = await verifyCertificateChain({
+      leaf: chain[0],
+      intermediates: chain.slice(1),
+      trustAnchors,
+      hostname,
+      time,
+      usage,
+      crypto,
+    });
+    return { publicKey: leafKey(path[0]), path: path.map((c) => c.der) };
+  };
 
-    async verifyClient(request: ClientChainRequest): Promise<VerifiedChain> {
-      if (request.chain.length === 0) fail("malformed", "the client sent no certificate");
-      const chain = request.chain.map((der, i) => parseCertificate(der, `certificate ${i} of the chain`));
-      const leaf = chain[0];
-      const publicKey = checkLeaf(leaf, request.now, "clientAuth");
-      const pinned = anchors.has(leaf.der);
-      const path = pinned
-        ? [leaf]
-        : await new PathBuilder(crypto, anchors, chain.slice(1), request.now, "clientAuth").extend([leaf]);
-      return { publicKey, path: path.map((c) => c.der) };
-    },
+  return {
+    verifyServer: (request: ServerChainRequest) =>
+      verify(request.chain, "server", request.now, request.serverName),
+    verifyClient: (request: ClientChainRequest) => verify(request.chain, "client", request.now),
 
     publicKeyOf(der: Uint8Array): PublicKeyInfo {
-      const cert = parseCertificate(der);
-      if (!cert.publicKey) fail("unsupported_algorithm", `unsupported key (${cert.publicKeyName})`, cert);
+      const cert = decodeCertificate(der);
+      if (!cert.publicKey) {
+        throw new CertificateVerificationError(
+          "unsupported_algorithm",
+          `unsupported key (${cert.publicKeyName})`,
+          cert.subject,
+        );
+      }
       return cert.publicKey;
     },
 
     describe(der: Uint8Array): PeerCertificate {
-      const cert = parseCertificate(der);
+      const cert = decodeCertificate(der);
       return {
         der: cert.der,
         subject: cert.subject,
