@@ -52,11 +52,15 @@ export function alertName(code: number): AlertName | `unknown_alert_${number}` {
   return alertNames.get(code) ?? `unknown_alert_${code}`;
 }
 
+/** Deno's error classes, when running under Deno (`undefined` in a browser). */
+const denoErrors: typeof Deno.errors | undefined = (globalThis as { Deno?: typeof Deno }).Deno?.errors;
+
 /**
  * Base class of every error the library raises about a connection: a bad option, a transport that failed or
  * closed mid-handshake, a handshake timeout, and (as the subclasses {@link TlsAlertError} and
  * {@link CertificateVerificationError}) every protocol or certificate failure. A connection that failed keeps
- * reporting the same error.
+ * reporting the same error. Under Deno it is also a `Deno.errors.InvalidData`, the class Deno's own TLS uses
+ * for these failures; in a browser it extends `Error`.
  *
  * @example
  * ```ts
@@ -64,6 +68,7 @@ export function alertName(code: number): AlertName | `unknown_alert_${number}` {
  *
  * try {
  *   const conn = await connectTls({ hostname: "example.com", port: 443, handshakeTimeout: 5_000 });
+ *   await conn.handshake();
  *   conn.close();
  * } catch (e) {
  *   if (e instanceof TlsError) console.error(`TLS failed: ${e.message}`);
@@ -76,6 +81,51 @@ export class TlsError extends Error {
   override name = "TlsError";
 }
 
+// Under Deno, TlsError (and so every subclass) extends Deno.errors.InvalidData — what Deno's own TLS throws
+// for a protocol or certificate failure — so that code written for it catches this library's errors too.
+// It is declared as extending Error (its type, and what it stays in a browser) and re-parented here, once,
+// at module load: `super()` calls whatever the class's prototype is when it runs.
+if (denoErrors) {
+  Object.setPrototypeOf(TlsError, denoErrors.InvalidData);
+  Object.setPrototypeOf(TlsError.prototype, denoErrors.InvalidData.prototype);
+}
+
+/** The connection-state errors of `Deno.Conn` that a `TlsConn` raises as Deno does. */
+export type ConnectionErrorKind = "Interrupted" | "BadResource" | "NotConnected" | "UnexpectedEof";
+
+/**
+ * A connection-state error of the class Deno uses for it (`Deno.errors.Interrupted`, …); in a browser an
+ * `Error` whose `name` is that class's name.
+ */
+export function connectionError(kind: ConnectionErrorKind, message: string, options?: ErrorOptions): Error {
+  const cls = denoErrors?.[kind];
+  if (cls) return new cls(message, options);
+  const error = new Error(message, options);
+  error.name = kind;
+  return error;
+}
+
+/**
+ * A transport failure (`doing`: "read", "write", …) as the connection reports it, with the original as
+ * `cause`: of the same `Deno.errors` class when it is one (`ConnectionReset`, `BrokenPipe`, …: what Deno's
+ * own TLS reports), else a {@link TlsError}. Never the raw value, which a stream may reject with as
+ * `undefined`.
+ */
+export function transportError(cause: unknown, doing: string): Error {
+  const reason = cause instanceof Error
+    ? cause.message
+    : cause === undefined
+    ? "no reason given"
+    : String(cause);
+  const message = `transport ${doing} failed: ${reason}`;
+  if (denoErrors && cause instanceof Error) {
+    for (const cls of Object.values(denoErrors)) {
+      if (cause.constructor === cls) return new cls(message, { cause });
+    }
+  }
+  return new TlsError(message, { cause });
+}
+
 /**
  * A fatal alert: either one this side sent (`source: "local"`) because the peer misbehaved, or one the peer
  * sent (`source: "remote"`).
@@ -86,6 +136,7 @@ export class TlsError extends Error {
  *
  * try {
  *   const conn = await connectTls({ hostname: "example.com", port: 443, minVersion: "TLSv1.3" });
+ *   await conn.handshake(); // connectTls resolves once TCP is connected; the handshake's outcome is here
  *   conn.close();
  * } catch (e) {
  *   // e.g. "protocol_version remote": the server does not speak TLS 1.3
@@ -178,6 +229,7 @@ export type CertificateErrorCode =
  *
  * try {
  *   const conn = await connectTls({ hostname: "wrong.host.example", port: 443 });
+ *   await conn.handshake();
  *   conn.close();
  * } catch (e) {
  *   if (e instanceof CertificateVerificationError && e.code === "hostname_mismatch") {

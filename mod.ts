@@ -53,7 +53,7 @@ export { acceptTls } from "./connection/server.ts";
 export type { AcceptTlsOptions, ClientAuthMode, ServerCertificateOptions } from "./connection/server.ts";
 export { listenTls, TlsListener } from "./connection/listener.ts";
 export type { ListenTlsOptions } from "./connection/listener.ts";
-export { TlsConn } from "./connection/conn.ts";
+export { CLOSE_LINGER_MS, TlsConn } from "./connection/conn.ts";
 export type { StreamPair } from "./connection/transport.ts";
 export { defaultSessionCache, MemorySessionCache } from "./connection/session_cache.ts";
 export type {

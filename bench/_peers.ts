@@ -111,13 +111,21 @@ export function thisLibrary(pki: BenchPki): Implementation {
       return { port: listener.addr.port, close: () => listener.close() };
     },
     async connect(port, options = {}) {
-      return await startTls(await tcpConnect(port), {
+      const conn = await startTls(await tcpConnect(port), {
         hostname: HOST,
         caCerts: [pki.caCert],
         cipherSuites: options.cipherSuites,
         groups: options.groups,
         sessionCache: options.sessionCache ?? null,
       });
+      // startTls resolves before the handshake, as Deno's: the measured connection is a completed one.
+      try {
+        await conn.handshake();
+      } catch (e) {
+        conn.close();
+        throw e;
+      }
+      return conn;
     },
   };
 }

@@ -67,17 +67,15 @@ for (const type of CERTIFICATE_TYPES) {
         async () => {
           const [c, s] = memoryPipe();
           const server = serverConn(serverConfig, toByteTransport(s));
-          const [, client] = await Promise.all([
-            server.handshake(),
-            startTls(c, {
-              serverName: "localhost",
-              caCerts: [pki.root.cert],
-              groups: [group],
-              minVersion: version,
-              maxVersion: version,
-              sessionCache: null,
-            }),
-          ]);
+          const client = await startTls(c, {
+            serverName: "localhost",
+            caCerts: [pki.root.cert],
+            groups: [group],
+            minVersion: version,
+            maxVersion: version,
+            sessionCache: null,
+          });
+          await Promise.all([server.handshake(), client.handshake()]);
           client.close();
           server.close();
         },

@@ -18,7 +18,7 @@ import { loadCertifiedKey } from "./certificates.ts";
 import { anchorCache } from "./_anchor_cache.ts";
 import { TlsConn } from "./conn.ts";
 import { TlsEngine } from "./engine.ts";
-import { checkHandshakeTimeout, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT, handshakeWithin } from "./deadline.ts";
+import { checkHandshakeTimeout, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT } from "./deadline.ts";
 import type { Tracer } from "./trace.ts";
 import type { SessionCache } from "../handshake/session.ts";
 import { defaultSessionCache } from "./session_cache.ts";
@@ -26,7 +26,7 @@ import { startClient } from "../handshake/client_start.ts";
 import { fitToPlatform } from "./capabilities.ts";
 import { resolveAlpn, resolveGroups, splitPem, type TlsVersion } from "./options.ts";
 import { clientTls12Config, resolveVersions } from "./versions.ts";
-import { type StreamPair, toByteTransport } from "./transport.ts";
+import { type ByteTransport, type StreamPair, toByteTransport } from "./transport.ts";
 
 export type { TlsVersion } from "./options.ts";
 
@@ -63,6 +63,12 @@ export interface StartTlsOptions {
    * impersonate the server. The chain is still reported and `verifyPeer` still runs, with the error.
    */
   unsafelyIgnoreCertificateErrors?: boolean;
+  /**
+   * Verify the server's certificate chain but not that it names the server (as Deno's option of the same
+   * name). **Insecure**: any certificate a trusted CA issued, for any name, is accepted. For a server whose
+   * certificate names another host; prefer `serverName` when the expected name is known.
+   */
+  unsafelyDisableHostnameVerification?: boolean;
   /** Runs after the built-in certificate checks; throwing rejects the handshake with `bad_certificate`. */
   verifyPeer?: VerifyPeer;
   /**
@@ -109,7 +115,8 @@ export interface StartTlsOptions {
    * cache shared by the connections of the process; `null`: no resumption. A ticket is used once; it is
    * offered only if the server certificates it records pass this connection's verification again
    * (trust anchors, name, validity, `verifyPeer`). Tickets arrive after the handshake, with the server's
-   * first data: a connection that never reads gets none. TLS 1.2 sessions (RFC 5077 tickets, which arrive
+   * first data: a connection that never reads gets none (unless they come while its `close()` waits for the
+   * server's close_notify). TLS 1.2 sessions (RFC 5077 tickets, which arrive
    * within the handshake) are kept in the same cache under the same key, by the same rules, and may be
    * offered more than once.
    *
@@ -127,11 +134,15 @@ export interface StartTlsOptions {
    */
   sessionCache?: SessionCache | null;
   /**
-   * Milliseconds the handshake may take before the connection is closed and the call rejects with a
-   * `TlsError` (default 30 000; 0: no limit). A server that stalls or trickles its flight is cut off.
+   * Milliseconds the handshake may take before the connection is closed and `handshake()` (and the first
+   * `read`/`write`) rejects with a `TlsError` (default 30 000; 0: no limit). A server that stalls or
+   * trickles its flight is cut off.
    */
   handshakeTimeout?: number;
-  /** Aborts the handshake: the connection is closed and the call rejects with the signal's reason. */
+  /**
+   * Aborts the handshake: the connection is closed and `handshake()` (and the first `read`/`write`) rejects
+   * with the signal's reason; already aborted, the call itself rejects with it.
+   */
   signal?: AbortSignal;
 }
 
@@ -166,11 +177,35 @@ export interface ClientTestOptions {
   now?: () => Date;
   middleboxCompat?: boolean;
   customizeClientHello?: ClientConfig["customizeClientHello"];
+  /** How long `close()` lingers (default `CLOSE_LINGER_MS`). */
+  lingerMs?: number;
 }
 
 /** True for an IPv4 or IPv6 literal. */
 export function isIpLiteral(name: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || name.includes(":");
+}
+
+/**
+ * The unsafe options whose warning this process has printed: each warns once, as Deno's own unsafe flags
+ * do. (`unsafelyIgnoreCertificateErrors` does not warn yet: the probe's `--insecure` relies on it quietly.)
+ */
+const warned = new Set<string>();
+
+/** Prints the warning of an unsafe option, once per process. */
+function warnUnsafe(option: string, consequence: string): void {
+  if (warned.has(option)) return;
+  warned.add(option);
+  console.warn(`DANGER: ${option} is set (@subtle/tls): ${consequence}`);
+}
+
+/** The server name to verify and send, checked: a `TypeError` for one that cannot be a host name. */
+function checkServerName(serverName: string): string {
+  if (serverName.startsWith("[") && serverName.endsWith("]")) serverName = serverName.slice(1, -1);
+  if (serverName.length === 0) throw new TypeError("serverName is empty");
+  const octets = /^\d+(\.\d+){3}$/.test(serverName) ? serverName.split(".").map(Number) : [];
+  if (octets.some((o) => o > 255)) throw new TypeError(`Invalid hostname: '${serverName}'`);
+  return serverName;
 }
 
 /**
@@ -207,9 +242,7 @@ export async function resolveClientConfig(
   const keyShareGroups = groups[0] === "X25519MLKEM768" && groups.includes("X25519")
     ? [groups[0], "X25519" as const]
     : [groups[0]];
-  let serverName = options.serverName ?? options.hostname ?? "127.0.0.1";
-  if (serverName.startsWith("[") && serverName.endsWith("]")) serverName = serverName.slice(1, -1);
-  if (serverName.length === 0) throw new TlsError("serverName is empty");
+  const serverName = checkServerName(options.serverName ?? options.hostname ?? "127.0.0.1");
   const alpnProtocols = resolveAlpn(options.alpnProtocols);
   if ((options.cert === undefined) !== (options.key === undefined)) {
     throw new TlsError("cert and key must be given together");
@@ -236,8 +269,15 @@ export async function resolveClientConfig(
     try {
       sni = toALabel(serverName).replace(/\.$/, "");
     } catch (e) {
-      throw new TlsError(`serverName: ${(e as Error).message}`);
+      throw new TypeError(`serverName: ${(e as Error).message}`, { cause: e });
     }
+  }
+  const verifier = createCertificateVerifier({ caCerts, crypto });
+  if (options.unsafelyDisableHostnameVerification) {
+    warnUnsafe(
+      "unsafelyDisableHostnameVerification",
+      "a certificate from a trusted CA is accepted whatever name it is for",
+    );
   }
   return {
     crypto,
@@ -247,7 +287,12 @@ export async function resolveClientConfig(
     groups,
     keyShareGroups,
     alpnProtocols,
-    verifier: createCertificateVerifier({ caCerts, crypto }),
+    verifier: options.unsafelyDisableHostnameVerification
+      ? {
+        ...verifier,
+        verifyServer: (request) => verifier.verifyServer({ ...request, serverName: undefined }),
+      }
+      : verifier,
     unsafelyIgnoreCertificateErrors: options.unsafelyIgnoreCertificateErrors ?? false,
     verifyPeer: options.verifyPeer,
     clientCertificate,
@@ -261,8 +306,10 @@ export async function resolveClientConfig(
 }
 
 /**
- * Starts TLS over an existing transport — a `Deno.Conn` or any readable/writable pair of byte streams — and
- * completes the handshake.
+ * Starts TLS over an existing transport — a `Deno.Conn` or any readable/writable pair of byte streams. As
+ * Deno's `startTls`, it resolves at once and the handshake runs in the background: `handshake()` waits for
+ * it, and the first `read` or `write` does too (each rejects with the handshake's error). Invalid options
+ * reject the call itself (`TypeError`, `RangeError` or `TlsError`), and the transport is closed.
  *
  * @example
  * ```ts
@@ -271,6 +318,7 @@ export async function resolveClientConfig(
  * // E.g. after a plaintext exchange that agreed to start TLS (STARTTLS); or pass any { readable, writable }.
  * const tcp = await Deno.connect({ hostname: "example.com", port: 443 });
  * const conn = await startTls(tcp, { serverName: "example.com" });
+ * console.log((await conn.handshake()).protocol);
  * ```
  */
 export function startTls(
@@ -289,6 +337,7 @@ export async function startTlsWithTestOptions(
   const t = toByteTransport(transport);
   let config: ClientConfig;
   try {
+    options.signal?.throwIfAborted();
     // The session cache key's port: the TCP peer's (the `port` of connectTls), 0 over a stream pair.
     const port = (t.conn?.remoteAddr as Partial<Deno.NetAddr> | undefined)?.port ?? 0;
     config = await resolveClientConfig({ ...options, port }, test);
@@ -296,19 +345,38 @@ export async function startTlsWithTestOptions(
     t.close();
     throw e;
   }
+  return clientConn(config, t, options, test);
+}
+
+/** A client connection over `transport` whose handshake has started. */
+function clientConn(
+  config: ClientConfig,
+  transport: ByteTransport,
+  options: StartTlsOptions,
+  test: ClientTestOptions,
+): TlsConn {
   const engine = new TlsEngine({
     crypto: config.crypto,
     begin: (io) => startClient(config, io),
     keyLog: options.keyLog,
     trace: options.trace,
   });
-  const conn = new TlsConn(engine, t);
-  await handshakeWithin(conn, options.handshakeTimeout ?? DEFAULT_CLIENT_HANDSHAKE_TIMEOUT, options.signal);
+  const conn = new TlsConn(engine, transport, {
+    timeoutMs: options.handshakeTimeout ?? DEFAULT_CLIENT_HANDSHAKE_TIMEOUT,
+    signal: options.signal,
+    lingerMs: test.lingerMs,
+  });
+  // Started at once, as Deno's: the ClientHello goes out without waiting for a read or write.
+  conn.handshake().catch(() => {});
   return conn;
 }
 
 /**
- * Connects to `hostname:port` over TCP and completes a TLS handshake, verifying the server's certificate.
+ * Connects to `hostname:port` over TCP and starts a TLS handshake, verifying the server's certificate. As
+ * Deno's `connectTls`, it resolves once the TCP connection is established; the handshake runs in the
+ * background, and `handshake()` (or the first `read` or `write`) waits for it and rejects with its error.
+ * Invalid options reject before anything is sent: `TypeError` or `RangeError` (e.g. `hostname: "256.0.0.0"`),
+ * or a `TlsError` for certificates or keys that cannot be loaded.
  *
  * @example
  * ```ts
@@ -320,9 +388,18 @@ export async function startTlsWithTestOptions(
  * conn.close();
  * ```
  */
-export async function connectTls(options: ConnectTlsOptions): Promise<TlsConn> {
+export function connectTls(options: ConnectTlsOptions): Promise<TlsConn> {
+  return connectTlsWithTestOptions(options, {});
+}
+
+/** {@link connectTls} with the test knobs of {@link ClientTestOptions}; for tests, not exported by `mod.ts`. */
+export async function connectTlsWithTestOptions(
+  options: ConnectTlsOptions,
+  test: ClientTestOptions,
+): Promise<TlsConn> {
   options.signal?.throwIfAborted();
   const hostname = options.hostname ?? "127.0.0.1";
+  const config = await resolveClientConfig({ ...options, hostname }, test);
   const tcp = await Deno.connect({ hostname: hostname.replace(/^\[|\]$/g, ""), port: options.port });
-  return await startTls(tcp, { ...options, hostname });
+  return clientConn(config, toByteTransport(tcp), options, test);
 }

@@ -7,7 +7,6 @@
  */
 
 import { TlsError } from "../errors.ts";
-import type { TlsConn } from "./conn.ts";
 
 /** The client's default `handshakeTimeout`: 30 s (a server stalling a client is cut off, a slow link is not). */
 export const DEFAULT_CLIENT_HANDSHAKE_TIMEOUT = 30_000;
@@ -16,54 +15,46 @@ export const DEFAULT_CLIENT_HANDSHAKE_TIMEOUT = 30_000;
 export function checkHandshakeTimeout(timeoutMs: number | undefined): void {
   if (timeoutMs === undefined) return;
   if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
-    throw new TlsError(`handshakeTimeout must be a number of milliseconds ≥ 0, not ${timeoutMs}`);
+    throw new RangeError(`handshakeTimeout must be a number of milliseconds ≥ 0, not ${timeoutMs}`);
   }
 }
 
+/** How a connection bounds its handshake. */
+export interface HandshakeDeadline {
+  /** Milliseconds the handshake may take; 0 or absent: no limit. */
+  readonly timeoutMs?: number;
+  /** Aborting it fails the handshake with the signal's reason. */
+  readonly signal?: AbortSignal;
+  /** False: the timer does not keep the event loop alive (for an unref'd listener). Default true. */
+  readonly refTimer?: boolean;
+}
+
 /**
- * Completes `conn`'s handshake within `timeoutMs` (0: no limit) or until `signal` aborts; on either the
- * connection is closed and the promise rejects — with a `TlsError` for the timeout, with `signal.reason` for
- * an abort (also when the signal was aborted before the call). With `refTimer` false the timer does not keep
- * the event loop alive (for an unref'd listener).
- *
- * @example
- * ```ts ignore
- * await handshakeWithin(conn, 10_000, AbortSignal.timeout(5_000));
- * ```
+ * Arms `deadline`: `expire` is called once, with a `TlsError` when the time is up or with the signal's
+ * reason when it aborts (at once when it is already aborted). Returns the function that disarms it.
  */
-export async function handshakeWithin(
-  conn: TlsConn,
-  timeoutMs: number,
-  signal?: AbortSignal,
-  refTimer = true,
-): Promise<void> {
-  if (signal?.aborted) {
-    conn.close();
-    throw signal.reason;
-  }
-  if (timeoutMs <= 0 && !signal) {
-    await conn.handshake();
-    return;
-  }
-  const { promise, reject } = Promise.withResolvers<never>();
-  const stop = (reason: unknown) => {
-    conn.close();
-    reject(reason);
+export function armDeadline(deadline: HandshakeDeadline, expire: (reason: unknown) => void): () => void {
+  const { timeoutMs = 0, signal, refTimer = true } = deadline;
+  let done = false;
+  const fire = (reason: unknown) => {
+    if (done) return;
+    disarm();
+    expire(reason);
   };
   const timer = timeoutMs > 0
     ? setTimeout(
-      () => stop(new TlsError(`the TLS handshake did not complete within ${timeoutMs} ms`)),
+      () => fire(new TlsError(`the TLS handshake did not complete within ${timeoutMs} ms`)),
       timeoutMs,
     )
     : undefined;
   if (timer !== undefined && !refTimer) Deno.unrefTimer(timer);
-  const onAbort = () => stop(signal!.reason);
+  const onAbort = () => fire(signal!.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
-  try {
-    await Promise.race([conn.handshake(), promise]);
-  } finally {
+  const disarm = () => {
+    done = true;
     clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
-    conn.handshake().catch(() => {});
-  }
+  };
+  if (signal?.aborted) fire(signal.reason);
+  return disarm;
 }

@@ -16,7 +16,6 @@ import type { TlsConn } from "./conn.ts";
 import {
   type AcceptTlsOptions,
   DEFAULT_HANDSHAKE_TIMEOUT,
-  handshakeWithin,
   resolveServerConfig,
   serverConn,
   type ServerTestOptions,
@@ -27,8 +26,13 @@ import { toByteTransport } from "./transport.ts";
 export const MAX_HANDSHAKES = 256;
 /** Completed connections waiting for `accept()`, at most. */
 export const MAX_READY = 64;
-/** Pause after a failed TCP accept (e.g. out of file descriptors), so the loop does not spin. */
-const ACCEPT_ERROR_PAUSE_MS = 50;
+/**
+ * Pause after a failed TCP accept that did not consume a connection (e.g. out of file descriptors), so the
+ * loop does not spin: doubled at each failure in a row, from the first to the last value.
+ */
+const ACCEPT_BACKOFF_MS = [5, 1000] as const;
+/** The address reported for a connection that failed before its address was known (a TCP accept error). */
+const UNKNOWN_ADDR: Deno.NetAddr = { transport: "tcp", hostname: "0.0.0.0", port: 0 };
 
 /**
  * Options of `listenTls`: the address, what to do about failed handshakes, and the options of
@@ -53,11 +57,22 @@ export interface ListenTlsOptions extends Omit<AcceptTlsOptions, "signal"> {
   hostname?: string;
   /** Port to listen on (0: any free port, see `addr`). */
   port: number;
-  /** Told about each connection whose handshake failed (it has been closed and dropped). */
+  /**
+   * Told about each connection that failed before `accept()` could hand it out — it has been closed and
+   * dropped, and the listener goes on: a failed or timed-out handshake, or a failed TCP accept (a client
+   * that reset its connection first: `Deno.errors.ConnectionReset`, `ConnectionAborted` or `NotConnected`;
+   * out of file descriptors, retried after a pause), whose `remoteAddr` is `0.0.0.0:0`.
+   */
   onHandshakeError?: (error: unknown, remoteAddr: Deno.NetAddr) => void;
 }
 
 type Waiter = PromiseWithResolvers<TlsConn>;
+
+/** Internal knobs for tests: those of {@link ServerTestOptions}, and a smaller handshake limit. */
+export interface ListenerTestOptions extends ServerTestOptions {
+  /** Handshakes run at once, at most (default {@link MAX_HANDSHAKES}). */
+  maxHandshakes?: number;
+}
 
 /**
  * A TLS listener: a `Deno.Listener<TlsConn>` whose `accept()` resolves to connections that have completed
@@ -89,10 +104,12 @@ export class TlsListener implements Deno.Listener<TlsConn, Deno.NetAddr> {
   #changed = Promise.withResolvers<void>();
   #closed = false;
   #refed = true;
+  readonly #maxHandshakes: number;
 
   /** @internal Use `listenTls`. */
-  constructor(options: ListenTlsOptions, test: ServerTestOptions = {}) {
+  constructor(options: ListenTlsOptions, test: ListenerTestOptions = {}) {
     this.#options = options;
+    this.#maxHandshakes = test.maxHandshakes ?? MAX_HANDSHAKES;
     // Session tickets are on by default for a listener: its connections share its ticket keys.
     this.#config = resolveServerConfig({ ...options, sessionTickets: options.sessionTickets ?? true }, test);
     // Surfaces through accept(); never an unhandled rejection.
@@ -151,7 +168,8 @@ export class TlsListener implements Deno.Listener<TlsConn, Deno.NetAddr> {
     } catch {
       // already closed
     }
-    for (const conn of this.#handshaking) conn.close();
+    for (const conn of this.#handshaking) conn.abort();
+    // Completed but never accepted: nothing of the application's is queued, the client gets a close_notify.
     for (const conn of this.#ready.splice(0)) conn.close();
     for (const waiter of this.#waiters.splice(0)) {
       waiter.reject(new Deno.errors.BadResource("Listener has been closed"));
@@ -206,22 +224,28 @@ export class TlsListener implements Deno.Listener<TlsConn, Deno.NetAddr> {
       this.close();
       return;
     }
+    let backoff = 0;
     while (!this.#closed) {
-      if (this.#ready.length >= MAX_READY || this.#handshaking.size >= MAX_HANDSHAKES) {
+      if (this.#ready.length >= MAX_READY || this.#handshaking.size >= this.#maxHandshakes) {
         await this.#changed.promise;
         continue;
       }
       let tcp: Deno.TcpConn;
       try {
         tcp = await this.#tcp.accept();
+        backoff = 0;
       } catch (e) {
         if (this.#closed) return;
         if (e instanceof Deno.errors.BadResource) {
           this.close();
           return;
         }
-        this.#deliver({ error: e });
-        await new Promise((resolve) => setTimeout(resolve, ACCEPT_ERROR_PAUSE_MS));
+        // One client's failure is reported and the listener goes on; only close() ends it.
+        this.#report(e, UNKNOWN_ADDR);
+        if (!consumedConnection(e)) {
+          backoff = Math.min(ACCEPT_BACKOFF_MS[1], backoff === 0 ? ACCEPT_BACKOFF_MS[0] : backoff * 2);
+          await this.#pause(backoff);
+        }
         continue;
       }
       if (this.#closed) {
@@ -232,16 +256,37 @@ export class TlsListener implements Deno.Listener<TlsConn, Deno.NetAddr> {
     }
   }
 
+  /** Tells `onHandshakeError` about a dropped connection; a throwing callback does not break the listener. */
+  #report(error: unknown, remoteAddr: Deno.NetAddr): void {
+    try {
+      this.#options.onHandshakeError?.(error, remoteAddr);
+    } catch {
+      // ignored
+    }
+  }
+
+  /** Waits `ms`, or less if the listener is closed meanwhile. */
+  async #pause(ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([new Promise((resolve) => timer = setTimeout(resolve, ms)), this.#changed.promise]);
+    clearTimeout(timer);
+  }
+
   /** Runs one connection's handshake in the background. */
   #handshake(tcp: Deno.TcpConn, config: ServerConfig): void {
-    const conn = serverConn(config, toByteTransport(tcp), this.#options);
+    const conn = serverConn(config, toByteTransport(tcp), this.#options, {
+      timeoutMs: this.#options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+      refTimer: this.#refed,
+    });
     const remoteAddr = tcp.remoteAddr;
     this.#handshaking.add(conn);
     if (!this.#refed) conn.unref();
-    const timeout = this.#options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
-    handshakeWithin(conn, timeout, undefined, this.#refed).then(
+    conn.handshake().then(
       () => {
         this.#handshaking.delete(conn);
+        // A handshake slot is free: wake the accept loop (handing the connection straight to a waiting
+        // accept() changes nothing else it would hear of).
+        this.#notify();
         if (this.#closed) {
           conn.close();
           return;
@@ -249,22 +294,25 @@ export class TlsListener implements Deno.Listener<TlsConn, Deno.NetAddr> {
         this.#deliver({ conn });
       },
       (error) => {
+        // The connection has sent its alert and closed its transport.
         this.#handshaking.delete(conn);
-        conn.close();
-        if (this.#options.onHandshakeError) {
-          try {
-            this.#options.onHandshakeError(
-              this.#closed && !(error instanceof TlsError) ? new TlsError("the listener was closed") : error,
-              remoteAddr,
-            );
-          } catch {
-            // a throwing callback must not break the listener
-          }
-        }
+        this.#report(
+          this.#closed && !(error instanceof TlsError) ? new TlsError("the listener was closed") : error,
+          remoteAddr,
+        );
         this.#notify();
       },
     );
   }
+}
+
+/**
+ * Whether a TCP accept error used up the connection it was about (the client reset or aborted it before
+ * the accept completed), so that accepting again at once will not fail the same way.
+ */
+function consumedConnection(e: unknown): boolean {
+  return e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.ConnectionAborted ||
+    e instanceof Deno.errors.NotConnected;
 }
 
 /**

@@ -18,9 +18,9 @@ import { decodeCertificate } from "../x509/certificate.ts";
 import { decodePem } from "../x509/pem.ts";
 import { createCertificateVerifier } from "../x509/verify.ts";
 import { loadCertifiedKey } from "./certificates.ts";
-import { TlsConn } from "./conn.ts";
+import { type ConnOptions, TlsConn } from "./conn.ts";
 import { TlsEngine } from "./engine.ts";
-import { checkHandshakeTimeout, handshakeWithin } from "./deadline.ts";
+import { checkHandshakeTimeout } from "./deadline.ts";
 import { fitToPlatform } from "./capabilities.ts";
 import { resolveAlpn, resolveGroups, splitPem, type TlsVersion } from "./options.ts";
 import { type ByteTransport, type StreamPair, toByteTransport } from "./transport.ts";
@@ -257,11 +257,15 @@ function resolveSessionTickets(
   }
 }
 
-/** A server-side connection over `transport` whose handshake has not started yet. */
+/**
+ * A server-side connection over `transport` whose handshake has not started yet (it starts with
+ * `handshake()`, bounded by `conn`'s deadline).
+ */
 export function serverConn(
   config: ServerConfig,
   transport: ByteTransport,
   observers: { keyLog?: (line: string) => void; trace?: Tracer } = {},
+  conn: ConnOptions = {},
 ): TlsConn {
   const engine = new TlsEngine({
     crypto: config.crypto,
@@ -269,10 +273,8 @@ export function serverConn(
     keyLog: observers.keyLog,
     trace: observers.trace,
   });
-  return new TlsConn(engine, transport);
+  return new TlsConn(engine, transport, conn);
 }
-
-export { handshakeWithin } from "./deadline.ts";
 
 /**
  * Runs the server side of a TLS handshake (TLS 1.3 or TLS 1.2) over an accepted connection — a `Deno.Conn` or any
@@ -303,7 +305,11 @@ export async function acceptTls(
     t.close();
     throw e;
   }
-  const conn = serverConn(config, t, options);
-  await handshakeWithin(conn, options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT, options.signal);
+  const conn = serverConn(config, t, options, {
+    timeoutMs: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+    signal: options.signal,
+  });
+  // On failure the connection has sent its alert and closed the transport.
+  await conn.handshake();
   return conn;
 }

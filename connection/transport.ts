@@ -4,6 +4,8 @@
  * @module
  */
 
+import { TlsError } from "../errors.ts";
+
 /** A readable/writable pair of byte streams, e.g. from a WebSocket or two in-memory queues. */
 export interface StreamPair {
   /** The bytes from the peer; its end is the peer's end of stream. */
@@ -19,8 +21,11 @@ export interface ByteTransport {
   write(bytes: Uint8Array): Promise<void>;
   /** Half-closes the sending side. */
   closeWrite(): Promise<void>;
-  /** Closes both directions; never throws. */
-  close(): void;
+  /**
+   * Closes both directions; never throws. Bytes already written still go out, unless `abortive`: then a
+   * stream pair's writable is aborted (a `Deno.Conn` can only be closed).
+   */
+  close(abortive?: boolean): void;
   readonly conn?: Deno.Conn;
 }
 
@@ -101,6 +106,8 @@ export function toByteTransport(t: Deno.Conn | StreamPair): ByteTransport {
   const reader = t.readable.getReader();
   const writer = t.writable.getWriter();
   let closed = false;
+  // What the other end of the pair sees as the reason, rather than `undefined`.
+  const reason = new TlsError("the TLS connection closed its transport");
   return {
     async read() {
       const { value, done } = await reader.read();
@@ -112,12 +119,13 @@ export function toByteTransport(t: Deno.Conn | StreamPair): ByteTransport {
     async closeWrite() {
       await writer.close();
     },
-    close() {
+    close(abortive = false) {
       if (closed) return;
       closed = true;
-      reader.cancel().catch(() => {});
+      reader.cancel(reason).catch(() => {});
       // Closing (not aborting) lets records already written, such as a final alert, reach the peer.
-      writer.close().catch(() => writer.abort().catch(() => {}));
+      if (abortive) writer.abort(reason).catch(() => {});
+      else writer.close().catch(() => writer.abort(reason).catch(() => {}));
     },
   };
 }

@@ -213,7 +213,7 @@ console.log(
 step("Exchanging a message over the encrypted connection");
 const message = `hello over ${info.protocol}`;
 console.log(`  sent     "${message}"\n  echoed   "${await echo(conn, message)}"`);
-conn.close();
+await conn.close(); // close_notify both ways before the next step
 
 step("Mutual TLS: the server asks for a certificate, and this time the client has one");
 const mutual = await connectTls({
@@ -227,7 +227,7 @@ const mutual = await connectTls({
 });
 await echo(mutual, "ping");
 console.log(`  ${ok} the server verified the client's chain and sees: ${seenClients.at(-1)}`);
-mutual.close();
+await mutual.close();
 
 step("Connecting again, but asking for a name the certificate does not carry");
 try {
@@ -238,7 +238,8 @@ try {
     caCerts: [ca.cert],
     ...version,
   });
-  bad.close();
+  using _ = bad;
+  await bad.handshake(); // connectTls resolves once TCP is connected; the handshake's outcome comes here
   console.log(red("  unexpectedly accepted"));
   Deno.exitCode = 1;
 } catch (e) {

@@ -50,9 +50,12 @@ console.log(`pinned ${pin.slice(0, 16)}…: accepted (${(await conn.handshake())
 conn.close();
 
 // 2. Another pin (as after the server's key changed, or a machine in the middle with a trusted CA): refused.
+// connectTls resolves once TCP is connected; the handshake's outcome comes from handshake() (or the first
+// read or write).
 try {
   const refused = await connectTls({ ...options, verifyPeer: pinLeaf("00".repeat(32)) });
-  refused.close();
+  using _ = refused;
+  await refused.handshake();
   throw new Error("a certificate that does not match the pin was accepted");
 } catch (e) {
   if (!(e instanceof CertificateVerificationError)) throw e;

@@ -57,7 +57,8 @@ const conn = await connectTls({
   // In a real program: append each line to the file named by SSLKEYLOGFILE, as browsers do.
   keyLog: (line) => keyLogLines.push(line),
 });
-conn.close();
+await conn.handshake();
+await conn.close();
 await Deno.writeTextFile(keyLogFile, keyLogLines.map((line) => line + "\n").join(""));
 // The labels only: the rest of each line is secret.
 const labels = keyLogLines.map((line) => line.split(" ")[0]);

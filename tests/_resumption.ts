@@ -123,7 +123,10 @@ export async function handshake(options: PairOptions = {}): Promise<Pair> {
     caCerts: [pki.root.cert],
     trace: observer(clientSide),
     ...options.client,
-  }, options.clientTest ?? {});
+  }, options.clientTest ?? {}).then(async (conn) => {
+    await conn.handshake();
+    return conn;
+  });
   const [serverResult, clientResult] = await Promise.allSettled([server, client]);
   return { client: { result: clientResult, ...clientSide }, server: { result: serverResult, ...serverSide } };
 }
@@ -138,7 +141,8 @@ const OK = new TextEncoder().encode("ok\n");
 
 /**
  * Completes a connection: the server writes a line that the client reads — so the client has processed the
- * NewSessionTickets sent before it — and both close. Returns the two handshake infos `[client, server]`.
+ * NewSessionTickets sent before it — and both close; without `readTickets` the client closes abortively, so
+ * that no ticket reaches it. Returns the two handshake infos `[client, server]`.
  */
 export async function finish(pair: Pair, readTickets = true): Promise<[TlsHandshakeInfo, TlsHandshakeInfo]> {
   const client = conn(pair.client);
@@ -148,8 +152,11 @@ export async function finish(pair: Pair, readTickets = true): Promise<[TlsHandsh
     await server.write(OK);
     const buf = new Uint8Array(16);
     assert.equal(await client.read(buf), OK.length);
+    client.close();
+  } else {
+    // At once: close() would read on until the server's close_notify, and take the tickets on the way.
+    client.abort();
   }
-  client.close();
   server.close();
   return infos;
 }

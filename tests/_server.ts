@@ -16,6 +16,16 @@ import {
 import { generateCertificate, type GeneratedCertificate } from "../x509/generate.ts";
 import type { KeyPairAlgorithm } from "../crypto/keygen.ts";
 
+/**
+ * The connection of `connectTls`/`startTls` once its handshake is complete: they resolve before it (as Deno's
+ * do), so this waits for `handshake()` too, and rejects with its error.
+ */
+export async function completed(pending: Promise<TlsConn>): Promise<TlsConn> {
+  const conn = await pending;
+  await conn.handshake();
+  return conn;
+}
+
 /** Taps on an in-memory pipe: each sees the chunks written in its direction. */
 export interface PipeTaps {
   toClient?: (chunk: Uint8Array) => void;
@@ -262,7 +272,7 @@ export async function readLine(conn: TlsConn): Promise<Uint8Array> {
 
 /**
  * After this side's close_notify, reads (and drops) whatever the peer still sends until it closes too or
- * `ms` pass, so that closing the socket does not reset it while the peer's last records are unread.
+ * `ms` pass, through the application's own reads (`close()` does the same internally).
  */
 export async function lingerAfterClose(conn: TlsConn, ms = 2000): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -286,8 +296,9 @@ export function startLineServer(options: Omit<ListenTlsOptions, "port">): LineSe
   return new LineServer(options, async (conn) => {
     const line = await readLine(conn);
     await conn.write(line);
-    await conn.closeWrite();
-    await lingerAfterClose(conn);
+    // close_notify after everything written; close() then reads until the client closes too (at most
+    // CLOSE_LINGER_MS without progress), so the client's last records never turn into a reset.
+    await conn.close();
   });
 }
 
@@ -309,7 +320,8 @@ export function startHttpServer(options: Omit<ListenTlsOptions, "port">, body: U
     for (let off = 0; off < body.length; off += 64 * 1024) {
       await conn.write(body.subarray(off, off + 64 * 1024));
     }
-    await conn.closeWrite();
-    await lingerAfterClose(conn);
+    // close_notify after everything written; close() then reads until the client closes too (at most
+    // CLOSE_LINGER_MS without progress), so the client's last records never turn into a reset.
+    await conn.close();
   });
 }

@@ -36,7 +36,11 @@ Deno.test(`load: ${CLIENTS} clients × ${ROUND_TRIPS} round trips with misbehavi
       `${result.peakMiB} MiB → ${result.afterMiB} MiB after`,
   );
   assert.ok(result.gc, "the child ran with --expose-gc");
-  assert.deepEqual(result.failures, [], `${result.failureCount} good clients failed`);
+  assert.deepEqual(
+    result.failures,
+    [],
+    `${result.failureCount} good clients failed ${JSON.stringify(result.handshakeErrorSamples)}`,
+  );
   // Exactly the 13 misbehaving clients failed their handshakes.
   assert.equal(result.handshakeErrors, 13, JSON.stringify(result.handshakeErrorSamples));
   assert.ok(

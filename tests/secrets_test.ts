@@ -25,7 +25,7 @@ import { deriveSecret } from "../crypto/tls13_hkdf.ts";
 import { TLS13_SUITES, type Tls13Suite } from "../handshake/constants.ts";
 import { EarlySecret, nextTrafficSecret, trafficKeys } from "../handshake/key_schedule.ts";
 import { assertPeerClosesToo, readExactly } from "./_payload.ts";
-import { lingerAfterClose, memoryPipe, serverPki } from "./_server.ts";
+import { completed, lingerAfterClose, memoryPipe, serverPki } from "./_server.ts";
 import { drain, pump, recordScenario, SCENARIOS } from "../fuzz/_harness.ts";
 
 /** The secrets of key-log lines, with the keys, IVs and later generations derived from them. */
@@ -242,13 +242,13 @@ Deno.test("no key material in the errors of handshakes that fail after keys are 
     const [c, s] = pipe;
     const results = await Promise.allSettled([
       acceptTls(s, { cert: leaf.cert, key: leaf.key, keyLog: (l) => log.push(l), ...serverExtra }),
-      startTls(c, {
+      completed(startTls(c, {
         serverName: "localhost",
         caCerts: [pki.root.cert],
         keyLog: (l) => log.push(l),
         sessionCache: null,
         ...clientExtra,
-      }),
+      })),
     ]);
     for (const r of results) {
       if (r.status === "rejected") errors.push(r.reason);
@@ -333,13 +333,12 @@ Deno.test("no key material in a connection that lingered and closed", async () =
   const [c, s] = memoryPipe();
   const [server, client] = await Promise.all([
     acceptTls(s, { cert: leaf.cert, key: leaf.key, keyLog: (l) => log.push(l) }),
-    startTls(c, { serverName: "localhost", caCerts: [pki.root.cert], sessionCache: null }),
+    completed(startTls(c, { serverName: "localhost", caCerts: [pki.root.cert], sessionCache: null })),
   ]);
+  const { cipherSuite } = await client.handshake();
   await server.closeWrite();
   await lingerAfterClose(client as TlsConn, 200);
-  client.close();
-  server.close();
-  const { cipherSuite } = await client.handshake();
+  await Promise.all([client.close(), server.close()]);
   const suite = TLS13_SUITES.find((x) => x.name === cipherSuite)!;
   assertNoSecret({ ...views("client", client), ...views("server", server) }, await expand(log, suite));
 });

@@ -28,6 +28,7 @@ import {
   readExactly,
 } from "./_payload.ts";
 import {
+  completed,
   GENERATED_TYPES,
   type GeneratedType,
   lingerAfterClose,
@@ -77,7 +78,7 @@ async function handshakePair(
   const leaf = pki.leaves["ECDSA P-256"];
   const [server, client] = await Promise.allSettled([
     acceptTls(s, { cert: leaf.cert, key: leaf.key, ...serverOptions }),
-    startTls(c, { serverName: "localhost", caCerts: [pki.root.cert], ...clientOptions }),
+    completed(startTls(c, { serverName: "localhost", caCerts: [pki.root.cert], ...clientOptions })),
   ]);
   return { server, client, fromServer, fromClient };
 }

@@ -25,7 +25,7 @@ import { tls12ServerHello } from "../handshake/version_negotiation.ts";
 import { ContentType, encodeRecord } from "../record/framing.ts";
 import { Relay } from "./_peers12.ts";
 import { testPki } from "./_pki.ts";
-import { memoryPipe, records, serverPki, startLineServer } from "./_server.ts";
+import { completed, memoryPipe, records, serverPki, startLineServer } from "./_server.ts";
 import {
   client12Config,
   clientConfig,
@@ -51,13 +51,18 @@ async function handshake(client: StartTlsOptions, server: Partial<AcceptTlsOptio
   const sent: Uint8Array[] = [];
   const [c, s] = memoryPipe({ toServer: (chunk) => sent.push(chunk) });
   const [clientResult, serverResult] = await Promise.allSettled([
-    startTls(c, { serverName: "localhost", caCerts: [pki.root.cert], sessionCache: null, ...client }),
+    completed(
+      startTls(c, { serverName: "localhost", caCerts: [pki.root.cert], sessionCache: null, ...client }),
+    ),
     acceptTls(s, { cert: leaf.cert, key: leaf.key, ...server }),
   ]);
+  const infos = await Promise.all(
+    [clientResult, serverResult].map((r) => r.status === "fulfilled" ? r.value.handshake() : undefined),
+  );
   if (clientResult.status === "fulfilled") clientResult.value.close();
   if (serverResult.status === "fulfilled") serverResult.value.close();
   const hello = decodeClientHello12(decodeHandshake(records(sent)[0].fragment).body);
-  return { clientResult, serverResult, hello };
+  return { clientResult, serverResult, hello, clientInfo: infos[0] };
 }
 
 function extension(hello: ReturnType<typeof decodeClientHello12>, type: number): Uint8Array | undefined {
@@ -136,13 +141,11 @@ const AGREEMENTS: [string, StartTlsOptions, Partial<AcceptTlsOptions>, "TLSv1.3"
 
 for (const [name, client, server, expected] of AGREEMENTS) {
   Deno.test(`RFC 8446 §4.2.1: ${name} → ${expected}`, async () => {
-    const { clientResult, serverResult } = await handshake(client, server);
+    const { clientResult, serverResult, clientInfo } = await handshake(client, server);
     if (expected.startsWith("TLS")) {
       assert.equal(clientResult.status, "fulfilled", String((clientResult as PromiseRejectedResult).reason));
       assert.equal(serverResult.status, "fulfilled");
-      if (clientResult.status === "fulfilled") {
-        assert.equal((await clientResult.value.handshake()).protocol, expected);
-      }
+      assert.equal(clientInfo?.protocol, expected);
     } else {
       assert.equal(serverResult.status, "rejected");
       assert.ok(isAlert(expected)((serverResult as PromiseRejectedResult).reason));
@@ -172,7 +175,7 @@ Deno.test("RFC 8446 §4.1.3: a relay that strips TLS 1.3 from our ClientHello �
   const leaf = pki.leaves["ECDSA P-256"];
   await using server = startLineServer({ cert: leaf.cert, key: leaf.key });
   const connect = (port: number) =>
-    connectTls({ port, serverName: "localhost", caCerts: [pki.root.cert], sessionCache: null });
+    completed(connectTls({ port, serverName: "localhost", caCerts: [pki.root.cert], sessionCache: null }));
   {
     // The relay itself is transparent: untouched, the hello gets TLS 1.3.
     await using relay = new Relay(server.port, (hello) => hello);
@@ -198,7 +201,9 @@ Deno.test("RFC 7627 §4: in front of a TLS 1.2-only server (no sentinel) the cha
   await using relay = new Relay(server.port, stripTls13);
   // The session hash covers the ClientHello each side saw: their master secrets differ.
   await assert.rejects(
-    connectTls({ port: relay.port, serverName: "localhost", caCerts: [pki.root.cert], sessionCache: null }),
+    completed(
+      connectTls({ port: relay.port, serverName: "localhost", caCerts: [pki.root.cert], sessionCache: null }),
+    ),
     isAlert("bad_record_mac", "remote"),
   );
   const [error] = await server.waitForErrors(1);

@@ -27,8 +27,11 @@ export interface PeerCertificate {
 export interface ServerChainRequest {
   /** DER certificates, leaf first, then whatever the peer sent (possibly unordered, possibly extra). */
   readonly chain: readonly Uint8Array[];
-  /** A DNS name or an IPv4/IPv6 literal; matched against the SAN (DNS names against dNSName, IPs against iPAddress). */
-  readonly serverName: string;
+  /**
+   * A DNS name or an IPv4/IPv6 literal; matched against the SAN (DNS names against dNSName, IPs against
+   * iPAddress). `undefined`: no name is checked (the client's `unsafelyDisableHostnameVerification`).
+   */
+  readonly serverName: string | undefined;
   /** The time to check validity against. */
   readonly now: Date;
 }
