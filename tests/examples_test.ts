@@ -17,6 +17,8 @@ const RUNNABLE: Record<string, RegExp> = {
     /without a certificate: refused, remote alert certificate_required\n[\s\S]*with a certificate: hello, CN=alice, O=Example/,
   "stream_pair.ts": /over an in-memory pipe: TLSv1\.3 TLS_\w+ \S+\n[\s\S]*the server read "ping"/,
   "resumption.ts": /first connection: resumed false[\s\S]*second connection: resumed true/,
+  "starttls_smtp.ts":
+    /C: STARTTLS\n +S: 220 [^\n]*\n +-- TLS: TLSv1\.3 [^\n]*\n +C: EHLO client\.example\n +S: 250-[^\n]*over TLSv1\.3\n[\s\S]*S: 221 /,
   "trace_keylog.ts":
     /sent +client_hello[\s\S]*received +finished[\s\S]*key log: \d+ lines [^\n]*CLIENT_TRAFFIC_SECRET_0/,
 };
@@ -24,6 +26,9 @@ const RUNNABLE: Record<string, RegExp> = {
 /** The other files, and why they are not run here. */
 const NOT_RUNNABLE: Record<string, string> = {
   "_local_server.ts": "scaffolding imported by the runnable examples",
+  "https_client.ts": "needs a server: tests/http_test.ts runs it against openssl s_server -www and Node.js",
+  "https_server.ts":
+    "serves until stopped: tests/http_test.ts runs it and asks curl over HTTP/1.1 and HTTP/2",
   "browser_websocket.ts": "browser code: bundled and run in Chromium by tests/browser_test.ts",
   "websocket_relay.ts": "a server that runs until stopped: used as the relay of tests/browser_test.ts",
 };
