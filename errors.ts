@@ -245,6 +245,14 @@ export class CertificateVerificationError extends TlsError {
   readonly code: CertificateErrorCode;
   /** Subject of the certificate the check failed on, when one is concerned. */
   readonly subject?: string;
+  /** What failed, in words: the `message` without the subject, the code and the hint. */
+  readonly reason: string;
+  /**
+   * What to do about it, when the library can tell: the option that makes a handshake accept such a
+   * certificate, or who has to fix it (`connectTls`/`startTls` and `listenTls`/`acceptTls` add one, naming
+   * their options). It ends the `message` too.
+   */
+  readonly hint?: string;
   /** The alert sent to the peer because of this failure. */
   alert?: AlertName;
 
@@ -252,10 +260,21 @@ export class CertificateVerificationError extends TlsError {
    * Made by the library's certificate checks, and with code `rejected_by_callback` when a `verifyPeer`
    * callback threw (its error is the `cause`).
    */
-  constructor(code: CertificateErrorCode, message: string, subject?: string, options?: ErrorOptions) {
-    super(`Cannot verify certificate${subject ? ` "${subject}"` : ""}: ${message} [${code}]`, options);
+  constructor(
+    code: CertificateErrorCode,
+    message: string,
+    subject?: string,
+    options?: ErrorOptions & { readonly hint?: string },
+  ) {
+    super(
+      `Cannot verify certificate${subject ? ` "${subject}"` : ""}: ${message} [${code}]` +
+        (options?.hint ? `. ${options.hint}` : ""),
+      options,
+    );
     this.code = code;
     this.subject = subject;
+    this.reason = message;
+    if (options?.hint) this.hint = options.hint;
   }
 }
 

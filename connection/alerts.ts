@@ -17,3 +17,11 @@ export function isErrorAlert(alert: Alert, tls12: boolean): boolean {
   if (tls12) return alert.level === AlertLevel.fatal;
   return alert.name !== "user_canceled";
 }
+
+/**
+ * What to do about an error alert from the peer, for the alerts whose cause the receiver can act on: the
+ * text of the `TlsAlertError` it becomes (RFC 8446 §6.2 says when each is sent).
+ */
+export const REMOTE_ALERT_HINTS: Readonly<Partial<Record<string, string>>> = {
+  certificate_required: "the server requires a client certificate: pass one with the cert and key options",
+};

@@ -8,13 +8,15 @@ import { concat } from "../bytes.ts";
 import type { CertifiedKey } from "../handshake/certified_key.ts";
 import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
 import { webCrypto } from "../crypto/webcrypto.ts";
-import { TlsError } from "../errors.ts";
+import { CertificateVerificationError, TlsError } from "../errors.ts";
 import type { ClientConfig, VerifyPeer } from "../handshake/client_config.ts";
 import type { CipherSuiteName, Tls12CipherSuiteName } from "../handshake/constants.ts";
 import { createCertificateVerifier } from "../x509/verify.ts";
+import type { CertificateVerifier } from "../x509/verifier.ts";
 import { toALabel } from "../x509/names.ts";
 import { mozillaTrustAnchors, systemTrustAnchors } from "../x509/trust_store.ts";
 import { loadCertifiedKey } from "./certificates.ts";
+import { withHints } from "./_hints.ts";
 import { anchorCache } from "./_anchor_cache.ts";
 import { TlsConn } from "./conn.ts";
 import { TlsEngine } from "./engine.ts";
@@ -60,7 +62,9 @@ export interface StartTlsOptions {
   alpnProtocols?: string[];
   /**
    * Proceed even when the server certificate fails verification. **Insecure**: anyone on the path can then
-   * impersonate the server. The chain is still reported and `verifyPeer` still runs, with the error.
+   * impersonate the server. The chain is still reported, `verifyPeer` still runs, with the error, and
+   * `handshake()` reports the error as `ignoredCertificateError`. The first use in a process prints a
+   * warning on stderr, as Deno's `--unsafely-ignore-certificate-errors` does.
    */
   unsafelyIgnoreCertificateErrors?: boolean;
   /**
@@ -186,10 +190,7 @@ export function isIpLiteral(name: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || name.includes(":");
 }
 
-/**
- * The unsafe options whose warning this process has printed: each warns once, as Deno's own unsafe flags
- * do. (`unsafelyIgnoreCertificateErrors` does not warn yet: the probe's `--insecure` relies on it quietly.)
- */
+/** The unsafe options whose warning this process has printed: each warns once, as Deno's own unsafe flags do. */
 const warned = new Set<string>();
 
 /** Prints the warning of an unsafe option, once per process. */
@@ -197,6 +198,33 @@ function warnUnsafe(option: string, consequence: string): void {
   if (warned.has(option)) return;
   warned.add(option);
   console.warn(`DANGER: ${option} is set (@subtle/tls): ${consequence}`);
+}
+
+/**
+ * `verifier`, remembering the error of its latest server chain verification: the chain a connection relies
+ * on is the one verified last — a ticket's, rechecked before it is offered, or the one the server sends in a
+ * full handshake — and with `unsafelyIgnoreCertificateErrors` `handshake()` reports its error.
+ */
+function rememberingLastError(
+  verifier: CertificateVerifier,
+): { verifier: CertificateVerifier; lastError: () => CertificateVerificationError | undefined } {
+  let last: CertificateVerificationError | undefined;
+  return {
+    verifier: {
+      ...verifier,
+      verifyServer: async (request) => {
+        try {
+          const verified = await verifier.verifyServer(request);
+          last = undefined;
+          return verified;
+        } catch (e) {
+          last = e instanceof CertificateVerificationError ? e : undefined;
+          throw e;
+        }
+      },
+    },
+    lastError: () => last,
+  };
 }
 
 /** The server name to verify and send, checked: a `TypeError` for one that cannot be a host name. */
@@ -272,12 +300,26 @@ export async function resolveClientConfig(
       throw new TypeError(`serverName: ${(e as Error).message}`, { cause: e });
     }
   }
-  const verifier = createCertificateVerifier({ caCerts, crypto });
+  // Errors name the options that fix them (caCerts, serverName, …).
+  const hinted = withHints(createCertificateVerifier({ caCerts, crypto }));
   if (options.unsafelyDisableHostnameVerification) {
     warnUnsafe(
       "unsafelyDisableHostnameVerification",
       "a certificate from a trusted CA is accepted whatever name it is for",
     );
+  }
+  const nameChecked: CertificateVerifier = options.unsafelyDisableHostnameVerification
+    ? { ...hinted, verifyServer: (request) => hinted.verifyServer({ ...request, serverName: undefined }) }
+    : hinted;
+  let verifier = nameChecked;
+  let ignoredCertificateError: (() => CertificateVerificationError | undefined) | undefined;
+  if (options.unsafelyIgnoreCertificateErrors) {
+    warnUnsafe(
+      "unsafelyIgnoreCertificateErrors",
+      "server certificates are accepted when their verification fails: anyone on the path can impersonate " +
+        "the server",
+    );
+    ({ verifier, lastError: ignoredCertificateError } = rememberingLastError(nameChecked));
   }
   return {
     crypto,
@@ -287,13 +329,9 @@ export async function resolveClientConfig(
     groups,
     keyShareGroups,
     alpnProtocols,
-    verifier: options.unsafelyDisableHostnameVerification
-      ? {
-        ...verifier,
-        verifyServer: (request) => verifier.verifyServer({ ...request, serverName: undefined }),
-      }
-      : verifier,
+    verifier,
     unsafelyIgnoreCertificateErrors: options.unsafelyIgnoreCertificateErrors ?? false,
+    ignoredCertificateError,
     verifyPeer: options.verifyPeer,
     clientCertificate,
     now: test.now ?? (() => new Date()),

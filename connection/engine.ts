@@ -42,7 +42,7 @@ import { HandshakeReassembler } from "../record/handshake_reassembler.ts";
 import { type InnerPlaintext, Tls13RecordProtection } from "../record/protection13.ts";
 import { checkNextGeneration, KeyUsage, type KeyUsageLimits } from "../record/key_usage.ts";
 import { describeHandshake } from "../handshake/describe.ts";
-import { isErrorAlert } from "./alerts.ts";
+import { isErrorAlert, REMOTE_ALERT_HINTS } from "./alerts.ts";
 import type { TraceEvent, Tracer } from "./trace.ts";
 import {
   changeCipherSpecHandler12,
@@ -673,7 +673,7 @@ export class TlsEngine implements HandshakeIo {
       const error = new TlsAlertError(
         alert.name,
         "remote",
-        unprotected ? "unprotected, during the handshake" : "",
+        unprotected ? "unprotected, during the handshake" : REMOTE_ALERT_HINTS[alert.name] ?? "",
       );
       this.#error = error;
       this.#phase = "closed";

@@ -17,6 +17,7 @@ import { SessionTicketKeys } from "../handshake/ticket_keys.ts";
 import { decodeCertificate } from "../x509/certificate.ts";
 import { decodePem } from "../x509/pem.ts";
 import { createCertificateVerifier } from "../x509/verify.ts";
+import { withHints } from "./_hints.ts";
 import { loadCertifiedKey } from "./certificates.ts";
 import { type ConnOptions, TlsConn } from "./conn.ts";
 import { TlsEngine } from "./engine.ts";
@@ -204,7 +205,7 @@ export async function resolveServerConfig(
     const caCerts = splitPem(options.clientCaCerts ?? []);
     if (caCerts.length === 0) throw new TlsError(`clientAuth "${clientAuth}" needs clientCaCerts`);
     try {
-      clientVerifier = createCertificateVerifier({ caCerts, crypto });
+      clientVerifier = withHints(createCertificateVerifier({ caCerts, crypto })); // errors name clientCaCerts
       clientCaNames = caCerts.map((pem) =>
         decodeCertificate(decodePem(pem, "CERTIFICATE")[0].der, "a clientCaCerts certificate").subjectDer
       );

@@ -95,6 +95,7 @@ export function complete(
     // No new ticket: the resumed session stays resumable with its ticket (RFC 5077 §3.4), until it expires.
     k.config12.storeSession(k.config12.session);
   }
+  const ignoredCertificateError = config.ignoredCertificateError?.();
   io.handshakeComplete({
     protocol: "TLSv1.2",
     cipherSuite: k.suite.name,
@@ -103,6 +104,7 @@ export function complete(
     serverName: config.sni ?? null,
     peerCertificates,
     resumed: outcome.resumed,
+    ...(ignoredCertificateError ? { ignoredCertificateError } : {}),
   });
   return new Connected12("client");
 }

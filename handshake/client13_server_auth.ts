@@ -430,6 +430,7 @@ class ExpectFinished implements HandshakeState {
       io.setWriteSecret(suite, app.client, clientFinished),
       readInstalled,
     ]);
+    const ignoredCertificateError = config.ignoredCertificateError?.();
     io.handshakeComplete({
       protocol: "TLSv1.3",
       cipherSuite: suite.name,
@@ -438,6 +439,7 @@ class ExpectFinished implements HandshakeState {
       serverName: config.sni ?? null,
       peerCertificates: this.peerCertificates,
       resumed: this.n.resumed !== undefined,
+      ...(ignoredCertificateError ? { ignoredCertificateError } : {}),
     });
     const tickets = clientTicketStore(config, {
       suite,

@@ -6,7 +6,7 @@
  */
 
 import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
-import type { CertificateErrorCode } from "../errors.ts";
+import type { CertificateErrorCode, CertificateVerificationError } from "../errors.ts";
 import type { CertificateVerifier, PeerCertificate } from "../x509/verifier.ts";
 import type { CertifiedKey } from "./certified_key.ts";
 import type { Tls13Suite } from "./constants.ts";
@@ -58,6 +58,11 @@ export interface ClientConfig {
   readonly alpnProtocols: readonly string[];
   readonly verifier: CertificateVerifier;
   readonly unsafelyIgnoreCertificateErrors: boolean;
+  /**
+   * With `unsafelyIgnoreCertificateErrors`: the verification error of the server chain this connection relies
+   * on, if there was one; `handshakeComplete` reports it as `ignoredCertificateError`.
+   */
+  readonly ignoredCertificateError?: () => CertificateVerificationError | undefined;
   readonly verifyPeer?: VerifyPeer;
   /** The client certificate and key, offered when the server sends a CertificateRequest. */
   readonly clientCertificate?: CertifiedKey;

@@ -6,6 +6,7 @@
  */
 
 import type { CryptoProvider } from "../crypto/provider.ts";
+import type { CertificateVerificationError } from "../errors.ts";
 import type { PeerCertificate } from "../x509/verifier.ts";
 import type { CipherSuiteName, Tls12CipherSuiteName, Tls12Suite, Tls13Suite } from "./constants.ts";
 import type { HandshakeMessage } from "./messages.ts";
@@ -41,6 +42,11 @@ export interface TlsHandshakeInfo {
   readonly peerCertificates: readonly PeerCertificate[];
   /** Whether the session was resumed from a ticket. */
   readonly resumed: boolean;
+  /**
+   * On a client with `unsafelyIgnoreCertificateErrors`: why the server's certificate chain failed
+   * verification, the failure that option let through. Absent when the chain verified (and on a server).
+   */
+  readonly ignoredCertificateError?: CertificateVerificationError;
 }
 
 /** One direction's TLS 1.2 write key and write IV (the AES-GCM salt or the ChaCha20-Poly1305 IV). */

@@ -133,7 +133,11 @@ export class ExpectClientCertificate12 implements Tls12HandshakeState {
     if (chain.length === 0) {
       // RFC 5246 §7.4.6: without a certificate the server may go on, or abort with handshake_failure.
       if (config.clientAuth === "require") {
-        abort("handshake_failure", "the client sent no certificate, and one is required (RFC 5246 §7.4.6)");
+        abort(
+          "handshake_failure",
+          'the client sent no certificate, and clientAuth "require" asks for one (RFC 5246 §7.4.6); ' +
+            'clientAuth "request" lets such clients in',
+        );
       }
       transcript.add(m.raw);
       return new ExpectClientKeyExchange(this.k, this.exchange, undefined);

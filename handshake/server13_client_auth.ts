@@ -86,7 +86,8 @@ export class ExpectClientCertificate implements HandshakeState {
       if (config.clientAuth === "require") {
         abort(
           "certificate_required",
-          "the client sent no certificate, and one is required (RFC 8446 §4.4.2.4)",
+          'the client sent no certificate, and clientAuth "require" asks for one (RFC 8446 §4.4.2.4); ' +
+            'clientAuth "request" lets such clients in',
         );
       }
       transcript.add(m.raw);

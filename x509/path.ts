@@ -140,7 +140,10 @@ class PathBuilder {
       ...this.intermediates.filter((c) => issues(c) && !onPath(c)).map((c) => ({ cert: c, anchor: false })),
     ];
     if (candidates.length === 0) {
-      fail("unknown_issuer", `no trusted or supplied certificate is its issuer "${cert.issuer}"`, cert);
+      const reason = isSelfIssued(cert)
+        ? "self-signed certificate, and not among the trust anchors"
+        : `no trusted or supplied certificate is its issuer "${cert.issuer}"`;
+      fail("unknown_issuer", reason, cert);
     }
     let error: CertificateVerificationError | undefined;
     for (const candidate of candidates) {
