@@ -14,6 +14,10 @@ export interface ProbeArgs {
   readonly serverName?: string;
   /** A PEM file of trusted CAs, replacing the embedded Mozilla root store. */
   readonly caFile?: string;
+  /** A PEM file with a client certificate chain (leaf first), sent when the server asks for one; with `keyFile`. */
+  readonly certFile?: string;
+  /** A PEM file with the private key of `certFile`. */
+  readonly keyFile?: string;
   /** ALPN protocols to offer. */
   readonly alpn: readonly string[];
   /** Go on when verification fails (still reporting why). */
@@ -40,16 +44,20 @@ export type ParsedArgs =
 export const USAGE = `Usage: deno task probe [options] host[:port]
 
 Connects to host:port (port 443 by default) with TLS 1.3 or 1.2 and shows what was negotiated, the
-certificate chain, each verification check, and how long each phase took. Exits 1 when the connection or
-the certificate verification fails, 2 on a usage error.
+certificate chain, each verification check, and how long each phase took. Exits 1 when the connection,
+the certificate verification or the client certificate fails, 2 on a usage error (a file that cannot be
+read included).
 
 Options:
   --servername NAME   server name for SNI and certificate verification (default: host)
   --cafile FILE       trust the CA certificates in this PEM file instead of the built-in Mozilla roots
+  --cert FILE         client certificate chain (PEM, leaf first), sent when the server asks for one
+  --key FILE          the private key of --cert (PEM: PKCS #8, PKCS #1 or SEC 1)
   --alpn LIST         offer these ALPN protocols, comma-separated (e.g. h2,http/1.1)
   --insecure          go on when verification fails (still shows which check failed)
   --keylog FILE       append the NSS key-log lines to FILE (for Wireshark / tshark)
-  --trace             show every TLS record sent and received, annotated, with its first bytes in hex
+  --trace             show every TLS record sent and received, annotated, with its first bytes in hex;
+                      TLS 1.3 records are decrypted (with this connection's own secrets) and named
   --json              print one JSON document (byte strings as hex) instead of text
   --timeout SECONDS   give up after this long (default 15)
   --no-color          no colours (also when NO_COLOR is set or output is not a terminal)
@@ -58,9 +66,18 @@ Options:
 Examples:
   deno task probe example.com
   deno task probe --alpn h2,http/1.1 --trace example.com:443
-  deno task probe --cafile ca.pem --servername localhost 127.0.0.1:8443`;
+  deno task probe --cafile ca.pem --servername localhost 127.0.0.1:8443
+  deno task probe --cafile ca.pem --cert client.pem --key client-key.pem mtls.example:443`;
 
-const VALUE_OPTIONS = new Set(["--servername", "--cafile", "--alpn", "--keylog", "--timeout"]);
+const VALUE_OPTIONS = new Set([
+  "--servername",
+  "--cafile",
+  "--cert",
+  "--key",
+  "--alpn",
+  "--keylog",
+  "--timeout",
+]);
 
 /** Splits `host[:port]`, `[v6]:port` or a bare IPv6 literal. */
 export function parseTarget(target: string): { host: string; port: number } | string {
@@ -110,6 +127,9 @@ export function parseArgs(argv: readonly string[], noColor = false): ParsedArgs 
   }
   const target = parseTarget(positional[0]);
   if (typeof target === "string") return { kind: "error", message: target };
+  if (values.has("--cert") !== values.has("--key")) {
+    return { kind: "error", message: "--cert and --key go together" };
+  }
   const timeout = Number(values.get("--timeout") ?? "15");
   if (!(timeout > 0)) return { kind: "error", message: "--timeout must be a positive number of seconds" };
   const alpn = values.get("--alpn")?.split(",").map((p) => p.trim()).filter(Boolean) ?? [];
@@ -119,6 +139,8 @@ export function parseArgs(argv: readonly string[], noColor = false): ParsedArgs 
       ...target,
       serverName: values.get("--servername"),
       caFile: values.get("--cafile"),
+      certFile: values.get("--cert"),
+      keyFile: values.get("--key"),
       alpn,
       insecure: flags.has("--insecure"),
       keyLogFile: values.get("--keylog"),

@@ -6,7 +6,7 @@
 
 import type { CertificateReport } from "./certificates.ts";
 import type { CheckResult } from "./checks.ts";
-import type { ProbeReport } from "./run.ts";
+import type { ProbeReport, ProbeStage } from "./run.ts";
 import { spacedHex, type TraceRecord } from "./trace.ts";
 
 /** ANSI styling, or none. */
@@ -24,6 +24,15 @@ function style(color: boolean): Style {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The last line of a failed probe; the reason is the probe's error, printed once, on stderr. */
+const FAILED_AT: Readonly<Record<ProbeStage, string>> = {
+  options: "failed: an option",
+  connect: "failed: no TCP connection",
+  handshake: "failed: the TLS handshake",
+  verification: "failed: the server certificate's verification",
+  "client certificate": "failed: the server refused the client certificate (or its absence)",
+};
 
 function ms(value: number | null): string {
   return value === null ? "–" : `${value.toFixed(1)} ms`;
@@ -62,10 +71,8 @@ function checkLine(check: CheckResult, s: Style, serverName: string): string {
     case "pass":
       return `  ${s.green("✔")} ${check.check}${detail}`;
     case "fail":
-      // The library's messages end with the code already; it is shown once, first.
-      return `  ${s.red("✘")} ${check.check}${detail}  ${s.red(`[${check.code}]`)} ${
-        check.message?.replace(` [${check.code}]`, "")
-      }`;
+      // The reason itself is the probe's error, printed once, at the end.
+      return `  ${s.red("✘")} ${check.check}${detail}  ${s.red(`[${check.code}]`)}`;
     case "not_checked":
       return `  ${s.dim(`– ${check.check}: not checked`)}`;
   }
@@ -105,7 +112,7 @@ export function renderText(report: ProbeReport, color: boolean, now: Date = new 
     out.push(
       "",
       s.bold("Connection") +
-        (report.fromSecondConnection ? s.dim("  (second connection, verification off)") : ""),
+        (report.handshakeComplete ? "" : s.dim("  (handshake not completed: as the server's messages said)")),
     );
     if (report.address) out.push(row("address", report.address));
     out.push(
@@ -133,6 +140,21 @@ export function renderText(report: ProbeReport, color: boolean, now: Date = new 
   }
   if (report.verification.checks.some((c) => c.status === "fail") && report.verification.insecure) {
     out.push(s.yellow("  ! --insecure: the connection went on although verification failed"));
+  }
+
+  const client = report.clientCertificate;
+  if (client) {
+    const outcome = client.outcome === "accepted"
+      ? s.green("accepted")
+      : client.outcome === "refused"
+      ? s.red("refused")
+      : s.yellow("no answer in time");
+    out.push(
+      "",
+      s.bold("Client certificate") + s.dim("  (the server asked for one)"),
+      row("sent", client.sent ?? s.yellow("none (--cert FILE --key FILE send one)")),
+      row("server", outcome),
+    );
   }
 
   out.push(
@@ -164,7 +186,7 @@ export function renderText(report: ProbeReport, color: boolean, now: Date = new 
           : s.yellow(", certificate NOT verified (--insecure)")),
     );
   } else {
-    out.push(`${s.red("✘")} ${report.error?.message ?? "verification failed"}`);
+    out.push(`${s.red("✘")} ${FAILED_AT[report.error?.stage ?? "verification"]}`);
   }
   return out.join("\n");
 }

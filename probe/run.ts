@@ -10,16 +10,26 @@ import { webCrypto } from "../crypto/webcrypto.ts";
 import {
   CertificateVerificationError,
   type PeerCertificate,
-  type PeerVerificationInput,
   startTls,
   TlsAlertError,
   type TlsConn,
   type TlsHandshakeInfo,
 } from "../mod.ts";
+import { parseCertificate } from "../x509/mod.ts";
 import type { ProbeArgs } from "./args.ts";
 import { type CertificateReport, describeChain } from "./certificates.ts";
 import { allPassed, type CheckResult, failedAt, noneChecked } from "./checks.ts";
-import { type Direction, RecordTracer, tapConnection, type TraceRecord, type TraceSession } from "./trace.ts";
+import { decodeConnection, keyLogSecrets } from "./decrypt.ts";
+import { clientCertificateFacts, negotiatedFacts, serverCertificates } from "./facts.ts";
+import {
+  type Direction,
+  type RawRecord,
+  RecordSplitter,
+  RecordTracer,
+  tapConnection,
+  type TraceRecord,
+  type TraceSession,
+} from "./trace.ts";
 
 /** What was negotiated. */
 export interface NegotiatedReport {
@@ -38,13 +48,13 @@ export interface NegotiatedReport {
 }
 
 /** Where a failure happened. */
-export type ProbeStage = "options" | "connect" | "handshake" | "verification";
+export type ProbeStage = "options" | "connect" | "handshake" | "verification" | "client certificate";
 
 /** Why the probe failed. */
 export interface ProbeError {
   /** Where it failed. */
   readonly stage: ProbeStage;
-  /** One line, fit to print as the reason. */
+  /** One line, fit to print as the reason: what failed, and which flag of the probe would change it. */
   readonly message: string;
   /** The certificate error code, for a verification failure. */
   readonly code?: string;
@@ -52,6 +62,17 @@ export interface ProbeError {
   readonly alert?: string;
   /** Who sent the alert. */
   readonly alertSource?: "local" | "remote";
+}
+
+/** The server asked for a client certificate (RFC 8446 §4.3.2, RFC 5246 §7.4.4): what was sent, and how it went. */
+export interface ClientCertificateReport {
+  /** The subject of the certificate sent (from `--cert`), or `null` when none was sent. */
+  readonly sent: string | null;
+  /**
+   * `"accepted"`: the server went on (TLS 1.3: sent its session tickets or data after the client's
+   * Finished); `"refused"`: it ended the connection with an alert; `"unknown"`: it said nothing in time.
+   */
+  readonly outcome: "accepted" | "refused" | "unknown";
 }
 
 /** Everything the probe found out. */
@@ -62,15 +83,16 @@ export interface ProbeReport {
   readonly ok: boolean;
   /** The address connected to (after DNS), `ip:port`. */
   readonly address: string | null;
-  /** What was negotiated, or `null` when no handshake completed. */
-  readonly tls: NegotiatedReport | null;
-  /** The certificates the server sent, leaf first. */
-  readonly chain: readonly CertificateReport[];
   /**
-   * True when `tls` and `chain` come from a second connection made with verification off, because the first
-   * one was refused at verification.
+   * What was negotiated, or `null` when no ServerHello arrived. For a handshake that did not complete (a
+   * refused certificate, say) it is read from the ServerHello and, in TLS 1.3, the decrypted
+   * EncryptedExtensions.
    */
-  readonly fromSecondConnection: boolean;
+  readonly tls: NegotiatedReport | null;
+  /** True when the handshake completed. */
+  readonly handshakeComplete: boolean;
+  /** The certificates the server sent, leaf first (also when verification refused them). */
+  readonly chain: readonly CertificateReport[];
   /** The certificate checks: `ok` when every one passed. */
   readonly verification: {
     readonly ok: boolean;
@@ -78,13 +100,18 @@ export interface ProbeReport {
     readonly insecure: boolean;
     readonly checks: readonly CheckResult[];
   };
+  /** When the server asked for a client certificate: what was sent and how it went; else `null`. */
+  readonly clientCertificate: ClientCertificateReport | null;
   /** Milliseconds: DNS + TCP connect; TLS handshake from the first byte sent to completion; total. */
   readonly timings: {
     readonly connectMs: number | null;
     readonly handshakeMs: number | null;
     readonly totalMs: number;
   };
-  /** Every record of the first connection, with `--trace`. */
+  /**
+   * Every record, with `--trace`; those of TLS 1.3 that are encrypted are named from their decryption with
+   * the connection's own key-log secrets.
+   */
   readonly trace: readonly TraceRecord[] | null;
   /** With `--keylog`: the file and how many lines were appended to it. */
   readonly keyLog: { readonly file: string; readonly lines: number; readonly error?: string } | null;
@@ -92,98 +119,129 @@ export interface ProbeReport {
   readonly error: ProbeError | null;
 }
 
-/** One connection attempt. */
+/** The connection attempt. */
 interface Attempt {
   address: string | null;
   connectMs: number | null;
   handshakeMs: number | null;
   totalMs: number;
   info?: TlsHandshakeInfo;
-  /** What `verifyPeer` saw (it runs only when the built-in checks passed or were overridden). */
-  peer?: PeerVerificationInput;
   error?: unknown;
   stage?: ProbeStage;
-  records: TraceRecord[];
+  /** The records that passed, both directions in order (up to {@link MAX_KEPT_RECORDS}). */
+  records: RawRecord[];
+  /** The key-log lines the library handed out. */
+  keyLog: string[];
+  /** The server sent a CertificateRequest. */
+  certificateRequested: boolean;
+  /** TLS 1.3, after a CertificateRequest: what the server did once the handshake was over. */
+  verdict?: "accepted" | "refused" | "unknown";
 }
 
 interface AttemptOptions {
   readonly args: ProbeArgs;
   readonly serverName: string;
   readonly caCerts: string[] | undefined;
-  readonly insecure: boolean;
-  readonly trace: boolean;
-  readonly keyLog: (line: string) => void;
+  readonly clientCert: { readonly cert: string; readonly key: string } | undefined;
   readonly signal: AbortSignal;
 }
 
 /** How long to wait for the final records to leave before the socket is closed. */
 const CLOSE_GRACE_MS = 500;
+/**
+ * How long, after a TLS 1.3 handshake in which the server asked for a client certificate, to wait for its
+ * verdict: it accepts or refuses the certificate (or its absence) only after the client's Finished, when the
+ * client's handshake is already complete (RFC 8446 §4.4.2.4).
+ */
+const VERDICT_MS = 2000;
+/** Records kept of one connection: a handshake and its first answer fit many times. */
+const MAX_KEPT_RECORDS = 256;
 
-function waitAtMost(promise: Promise<void>, ms: number): Promise<void> {
+function waitAtMost<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, ms));
+  const timeout = new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), ms));
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 async function attempt(o: AttemptOptions): Promise<Attempt> {
   const start = performance.now();
-  const records: TraceRecord[] = [];
+  const result: Attempt = {
+    address: null,
+    connectMs: null,
+    handshakeMs: null,
+    totalMs: 0,
+    records: [],
+    keyLog: [],
+    certificateRequested: false,
+  };
   let tcp: Deno.Conn;
   try {
     tcp = await Deno.connect({ hostname: o.args.host, port: o.args.port, signal: o.signal });
   } catch (error) {
-    return {
-      address: null,
-      connectMs: null,
-      handshakeMs: null,
-      totalMs: performance.now() - start,
-      error,
-      stage: "connect",
-      records,
-    };
+    return { ...result, totalMs: performance.now() - start, error, stage: "connect" };
   }
   const connected = performance.now();
   const remote = tcp.remoteAddr as Deno.NetAddr;
-  const address = remote.hostname.includes(":")
+  result.address = remote.hostname.includes(":")
     ? `[${remote.hostname}]:${remote.port}`
     : `${remote.hostname}:${remote.port}`;
+  result.connectMs = connected - start;
   let firstSent: number | undefined;
-  const session: TraceSession = {};
-  const tracers: Record<Direction, RecordTracer> = {
-    sent: new RecordTracer("sent", session),
-    received: new RecordTracer("received", session),
+  const splitters: Record<Direction, RecordSplitter> = {
+    sent: new RecordSplitter("sent"),
+    received: new RecordSplitter("received"),
   };
   const tapped = tapConnection(tcp, (direction, chunk) => {
     const now = performance.now();
     if (direction === "sent") firstSent ??= now;
-    if (o.trace) records.push(...tracers[direction].push(chunk, now - connected));
+    for (const record of splitters[direction].push(chunk, now - connected)) {
+      if (result.records.length < MAX_KEPT_RECORDS) result.records.push(record);
+    }
   });
+  // TLS 1.3: the server's tickets come once it has accepted the client's Finished (and certificate).
+  const { promise: ticketArrived, resolve: ticket } = Promise.withResolvers<"accepted">();
   let conn: TlsConn | undefined;
-  const result: Attempt = {
-    address,
-    connectMs: connected - start,
-    handshakeMs: null,
-    totalMs: 0,
-    records,
-  };
+  let handshakeDone: number | undefined;
   try {
     conn = await startTls(tapped, {
       serverName: o.serverName,
       caCerts: o.caCerts,
+      ...o.clientCert,
       alpnProtocols: o.args.alpn.length > 0 ? [...o.args.alpn] : undefined,
-      unsafelyIgnoreCertificateErrors: o.insecure,
-      verifyPeer: (peer) => {
-        result.peer = peer;
+      unsafelyIgnoreCertificateErrors: o.args.insecure,
+      sessionCache: null,
+      keyLog: (line) => result.keyLog.push(line),
+      trace: (event) => {
+        if (event.kind !== "message" || event.direction !== "received") return;
+        if (event.message.type === "certificate_request") result.certificateRequested = true;
+        if (event.message.type === "new_session_ticket") ticket("accepted");
       },
-      keyLog: o.keyLog,
       signal: o.signal,
     });
     result.info = await conn.handshake();
+    handshakeDone = performance.now();
+    if (result.certificateRequested && result.info.protocol === "TLSv1.3") {
+      const read = conn.read(new Uint8Array(1)).then(() => "accepted" as const, (e: unknown) => e);
+      const verdict = await waitAtMost(Promise.race([read, ticketArrived]), VERDICT_MS);
+      if (verdict === "accepted") {
+        result.verdict = "accepted";
+      } else if (verdict === undefined) {
+        result.verdict = "unknown";
+      } else {
+        result.verdict = "refused";
+        result.error = verdict;
+        result.stage = "client certificate";
+      }
+    }
   } catch (error) {
     result.error = error;
     result.stage = error instanceof CertificateVerificationError ? "verification" : "handshake";
+    if (result.certificateRequested && error instanceof TlsAlertError && error.source === "remote") {
+      result.verdict = "refused";
+      result.stage = "client certificate";
+    }
   }
-  const done = performance.now();
+  const done = handshakeDone ?? performance.now();
   result.handshakeMs = firstSent === undefined ? null : done - firstSent;
   result.totalMs = done - start;
   conn?.close();
@@ -195,7 +253,6 @@ async function attempt(o: AttemptOptions): Promise<Attempt> {
   }
   return result;
 }
-
 function negotiated(info: TlsHandshakeInfo): NegotiatedReport {
   return {
     protocol: info.protocol,
@@ -207,7 +264,28 @@ function negotiated(info: TlsHandshakeInfo): NegotiatedReport {
   };
 }
 
-/** The one-line reason of a failed attempt. */
+/** The library's message without its hint (which names options of the API, not flags of the probe). */
+function withoutHint(e: CertificateVerificationError): string {
+  return e.hint ? e.message.slice(0, e.message.length - e.hint.length - 2) : e.message;
+}
+
+/** What to do about a refused server certificate, in flags of the probe. */
+function verificationHint(e: CertificateVerificationError): string | undefined {
+  switch (e.code) {
+    case "expired":
+    case "not_yet_valid":
+      return e.hint; // the clock or the server: no flag changes that
+    case "hostname_mismatch":
+      return "--servername NAME checks a name the certificate carries";
+    case "unknown_issuer":
+      return e.hint?.includes("self-signed")
+        ? "--cafile FILE with the certificate itself trusts it"
+        : "--cafile FILE trusts the CA that issued it; --insecure shows the connection all the same";
+  }
+  return e.hint?.includes("self-signed") ? "--cafile FILE with the certificate itself trusts it" : undefined;
+}
+
+/** The one-line reason of a failed attempt, ending with what to do about it in flags of the probe. */
 function describeError(a: Attempt, o: AttemptOptions): ProbeError {
   const e = a.error;
   const stage = a.stage ?? "handshake";
@@ -218,35 +296,49 @@ function describeError(a: Attempt, o: AttemptOptions): ProbeError {
   const text = e instanceof Error ? e.message : String(e);
   if (stage === "connect") return { stage, message: `cannot connect to ${where}: ${text}` };
   if (e instanceof CertificateVerificationError) {
+    const hint = verificationHint(e);
     return {
       stage: "verification",
-      message: `certificate verification failed: ${text}`,
+      message: `certificate verification failed: ${withoutHint(e)}${hint ? `. ${hint}` : ""}`,
       code: e.code,
       alert: e.alert,
       alertSource: e.alert ? "local" : undefined,
     };
   }
-  if (e instanceof TlsAlertError) {
-    return {
-      stage,
-      message: `TLS handshake with ${where} failed: ${text}`,
-      alert: e.alert,
-      alertSource: e.source,
-    };
+  const alert = e instanceof TlsAlertError ? { alert: e.alert, alertSource: e.source } : {};
+  if (stage === "client certificate") {
+    const why = e instanceof TlsAlertError ? `alert ${e.alert}` : text;
+    const message = o.clientCert
+      ? `the server asked for a client certificate and refused the one sent (${why})`
+      : `the server asked for a client certificate, none was sent, and it refused the connection (${why}). ` +
+        "--cert FILE --key FILE send one";
+    return { stage, message, ...alert };
   }
-  return { stage, message: `TLS handshake with ${where} failed: ${text}` };
+  return { stage, message: `TLS handshake with ${where} failed: ${text}`, ...alert };
 }
 
-/** The checks as seen by a successful attempt: all passed, or the failure `--insecure` let through. */
-function checksOf(a: Attempt): CheckResult[] {
-  const error = a.peer?.error;
-  return error ? failedAt(error.code, error.message) : allPassed();
+/** The checks as seen by a handshake that completed: all passed, or the failure `--insecure` let through. */
+function checksOf(info: TlsHandshakeInfo): CheckResult[] {
+  const error = info.ignoredCertificateError;
+  return error ? failedAt(error.code, withoutHint(error)) : allPassed();
+}
+
+/** Reads a PEM file named by a flag; the reason as a usage error when it cannot. */
+async function readFlagFile(flag: string, file: string): Promise<string | ProbeError> {
+  try {
+    return await Deno.readTextFile(file);
+  } catch (e) {
+    return {
+      stage: "options",
+      message: `cannot read ${flag} ${file}: ${e instanceof Error ? e.message : e}`,
+    };
+  }
 }
 
 /**
  * Probes `args.host:args.port`. Never throws for a network or TLS failure: the report's `error` says what
- * went wrong. When verification refuses the server, a second connection with verification off fetches the
- * chain so it can still be shown.
+ * went wrong. When verification refuses the server, the chain and what was negotiated are read from the
+ * connection's own records (see `decrypt.ts`), so they are shown all the same.
  *
  * @example
  * ```ts
@@ -268,59 +360,84 @@ function checksOf(a: Attempt): CheckResult[] {
 export async function runProbe(args: ProbeArgs): Promise<ProbeReport> {
   const serverName = args.serverName ?? args.host;
   const target = { host: args.host, port: args.port, serverName };
-  let caCerts: string[] | undefined;
-  if (args.caFile !== undefined) {
-    try {
-      caCerts = [await Deno.readTextFile(args.caFile)];
-    } catch (e) {
-      return failedEarly(target, args, {
-        stage: "options",
-        message: `cannot read --cafile ${args.caFile}: ${e}`,
-      });
-    }
+  const files: Record<string, string | undefined> = {};
+  for (
+    const [flag, file] of [["--cafile", args.caFile], ["--cert", args.certFile], ["--key", args.keyFile]]
+  ) {
+    if (file === undefined) continue;
+    const text = await readFlagFile(flag!, file);
+    if (typeof text !== "string") return failedEarly(target, args, text);
+    files[flag!] = text;
   }
-  const keyLogLines: string[] = [];
+  const cert = files["--cert"];
+  const key = files["--key"];
   const options: AttemptOptions = {
     args,
     serverName,
-    caCerts,
-    insecure: args.insecure,
-    trace: args.trace,
-    keyLog: (line) => keyLogLines.push(line),
+    caCerts: files["--cafile"] === undefined ? undefined : [files["--cafile"]],
+    clientCert: cert !== undefined && key !== undefined ? { cert, key } : undefined,
     signal: AbortSignal.timeout(args.timeoutSeconds * 1000),
   };
-  const first = await attempt(options);
-  let shown = first;
+  const a = await attempt(options);
+  const decoded = await decodeConnection(a.records, keyLogSecrets(a.keyLog));
+  const error = a.error === undefined ? null : describeError(a, options);
   let checks: CheckResult[];
-  let error: ProbeError | null = null;
-  if (first.error === undefined) {
-    checks = checksOf(first);
+  if (a.info) {
+    checks = checksOf(a.info);
+  } else if (a.error instanceof CertificateVerificationError) {
+    checks = failedAt(a.error.code, withoutHint(a.error));
   } else {
-    error = describeError(first, options);
-    if (first.error instanceof CertificateVerificationError) {
-      checks = failedAt(first.error.code, first.error.message);
-      const second = await attempt({ ...options, insecure: true, trace: false });
-      if (second.error === undefined) shown = second;
-    } else {
-      // verifyPeer ran, so the built-in checks had passed before the handshake failed later on.
-      checks = first.peer ? checksOf(first) : noneChecked();
+    checks = noneChecked();
+  }
+  let chain: readonly PeerCertificate[] = a.info?.peerCertificates ?? [];
+  if (!a.info) {
+    try {
+      chain = serverCertificates(decoded).map((der) => parseCertificate(der));
+    } catch {
+      chain = []; // a certificate that does not parse: the error says so
     }
   }
-  const chain: readonly PeerCertificate[] = shown.info?.peerCertificates ?? shown.peer?.certificates ?? [];
+  const facts = clientCertificateFacts(decoded);
   const verificationOk = checks.every((c) => c.status === "pass");
+  const tracers: Record<Direction, RecordTracer> = (() => {
+    const session: TraceSession = {};
+    return { sent: new RecordTracer("sent", session), received: new RecordTracer("received", session) };
+  })();
   return {
     target,
     ok: error === null && (verificationOk || args.insecure),
-    address: first.address,
-    tls: shown.info ? negotiated(shown.info) : null,
+    address: a.address,
+    tls: a.info ? negotiated(a.info) : negotiatedFacts(decoded),
+    handshakeComplete: a.info !== undefined,
     chain: await describeChain(chain, (data) => webCrypto.hash("SHA-256", data)),
-    fromSecondConnection: shown !== first,
     verification: { ok: verificationOk, insecure: args.insecure, checks },
-    timings: { connectMs: first.connectMs, handshakeMs: first.handshakeMs, totalMs: first.totalMs },
-    trace: args.trace ? first.records : null,
-    keyLog: args.keyLogFile === undefined ? null : await writeKeyLog(args.keyLogFile, keyLogLines),
+    clientCertificate: a.certificateRequested || facts.requested
+      ? {
+        sent: facts.sent ? sentSubject(cert) : null,
+        outcome: a.verdict ?? (a.info ? "accepted" : "refused"),
+      }
+      : null,
+    timings: { connectMs: a.connectMs, handshakeMs: a.handshakeMs, totalMs: a.totalMs },
+    trace: args.trace
+      ? a.records.map((r, i) => {
+        const plain = tracers[r.direction].describe(r);
+        const opened = decoded.summaries[i];
+        return opened === undefined ? plain : { ...plain, summary: opened };
+      })
+      : null,
+    keyLog: args.keyLogFile === undefined ? null : await writeKeyLog(args.keyLogFile, a.keyLog),
     error,
   };
+}
+
+/** The subject of the client certificate (the first of the `--cert` file). */
+function sentSubject(pem: string | undefined): string {
+  try {
+    const first = pem?.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)?.[0];
+    return first === undefined ? "(unreadable)" : parseCertificate(first).subject;
+  } catch {
+    return "(unreadable)";
+  }
 }
 
 /** Appends the NSS key-log lines to `file` (created if missing). */
@@ -339,9 +456,10 @@ function failedEarly(target: ProbeReport["target"], args: ProbeArgs, error: Prob
     ok: false,
     address: null,
     tls: null,
+    handshakeComplete: false,
     chain: [],
-    fromSecondConnection: false,
     verification: { ok: false, insecure: args.insecure, checks: noneChecked() },
+    clientCertificate: null,
     timings: { connectMs: null, handshakeMs: null, totalMs: 0 },
     trace: args.trace ? [] : null,
     keyLog: null,

@@ -2,7 +2,8 @@
  * `--trace`: every TLS record in both directions, read off a copy of the bytes as they pass. The record
  * header (RFC 8446 §5.1) gives type, version and length; a plaintext handshake record is opened far enough
  * to name its messages (RFC 8446 §4), a plaintext alert to name its description (§6). Encrypted records
- * (TLS 1.3 hides the real type inside) are shown as such.
+ * (TLS 1.3 hides the real type inside) are shown as such here; `decrypt.ts` opens those of the probe's own
+ * connection afterwards, with the secrets of its key log.
  *
  * @module
  */
@@ -31,7 +32,10 @@ export interface TraceRecord {
   readonly header: Uint8Array;
   /** The first {@link HEAD_BYTES} bytes of the fragment. */
   readonly head: Uint8Array;
-  /** What the record carries: handshake message names, an alert, or "encrypted". */
+  /**
+   * What the record carries: handshake message names, an alert, or "encrypted" — for the probe's own TLS 1.3
+   * connection, what the decrypted record carried (`"encrypted handshake: Certificate"`).
+   */
   readonly summary: string;
 }
 
@@ -83,16 +87,132 @@ function serverHelloVersion(body: Uint8Array): "TLSv1.2" | "TLSv1.3" | undefined
   return "TLSv1.2";
 }
 
+/** One record as it passed, whole: what {@link RecordTracer} describes and `decrypt.ts` opens. */
+export interface RawRecord {
+  /** Which way it went. */
+  readonly direction: Direction;
+  /** Milliseconds since the TCP connection was established, when the chunk holding the record's end passed. */
+  readonly timeMs: number;
+  /** The 5-byte header. */
+  readonly header: Uint8Array;
+  /** The fragment. */
+  readonly fragment: Uint8Array;
+}
+
+/** Splits one direction's byte stream into records (RFC 8446 §5.1), however the chunks cut them. */
+export class RecordSplitter {
+  readonly #direction: Direction;
+  #buffer = new Uint8Array(0);
+
+  /** A splitter for the bytes that went `direction`. */
+  constructor(direction: Direction) {
+    this.#direction = direction;
+  }
+
+  /** Adds a chunk as it passed at `timeMs`; returns the records it completed. */
+  push(chunk: Uint8Array, timeMs: number): RawRecord[] {
+    const joined = new Uint8Array(this.#buffer.length + chunk.length);
+    joined.set(this.#buffer);
+    joined.set(chunk, this.#buffer.length);
+    const out: RawRecord[] = [];
+    let offset = 0;
+    while (joined.length - offset >= 5) {
+      const length = (joined[offset + 3] << 8) | joined[offset + 4];
+      if (joined.length - offset < 5 + length) break;
+      out.push({
+        direction: this.#direction,
+        timeMs,
+        header: joined.slice(offset, offset + 5),
+        fragment: joined.slice(offset + 5, offset + 5 + length),
+      });
+      offset += 5 + length;
+    }
+    this.#buffer = joined.slice(offset);
+    return out;
+  }
+}
+
+/** A handshake message, whole. */
+export interface HandshakeMessageSeen {
+  /** The HandshakeType (RFC 8446 §4). */
+  readonly type: number;
+  /** The message body, without its 4-byte header. */
+  readonly body: Uint8Array;
+}
+
+/** Handshake messages larger than this are named but not kept (a certificate chain fits many times). */
+const MAX_KEPT_MESSAGE = 1 << 20;
+
 /**
- * Splits one direction's byte stream into records. Handshake messages may span records (RFC 8446 §5.1); the
- * bytes still owed to a message are carried over so that the next record's messages are found.
+ * One direction's handshake messages, from the contents of the records that carry them (plaintext, or
+ * decrypted): messages may span records and records may hold several (RFC 8446 §5.1). It names the messages
+ * that start in each record and gives back the messages it completes.
  */
+export class HandshakeStream {
+  /** The start of a message whose end is still to come. */
+  #pending = new Uint8Array(0);
+  /** Whether the pending message was named already (its header had arrived). */
+  #pendingNamed = false;
+  /** Bytes of a message too large to keep, still to skip. */
+  #skipping = 0;
+
+  /** The names of the messages that start in `content`, and the messages it completes. */
+  push(content: Uint8Array): { names: string[]; messages: HandshakeMessageSeen[] } {
+    const names: string[] = [];
+    const messages: HandshakeMessageSeen[] = [];
+    let data = content;
+    if (this.#skipping > 0) {
+      const skipped = Math.min(this.#skipping, data.length);
+      this.#skipping -= skipped;
+      data = data.subarray(skipped);
+      names.push("(continued)");
+    }
+    const carried = this.#pending.length;
+    if (carried > 0 && this.#pendingNamed) names.push("(continued)");
+    const buffer = new Uint8Array(carried + data.length);
+    buffer.set(this.#pending);
+    buffer.set(data, carried);
+    let offset = 0;
+    while (buffer.length - offset >= 4) {
+      const type = buffer[offset];
+      const length = (buffer[offset + 1] << 16) | (buffer[offset + 2] << 8) | buffer[offset + 3];
+      const available = buffer.length - offset - 4;
+      // Named in the record where its header is complete.
+      const nameHere = offset >= carried || !this.#pendingNamed;
+      const name = handshakeName(type, buffer.subarray(offset + 4, offset + 4 + length));
+      if (length > available) {
+        if (nameHere) names.push(`${name} (${available} of ${length} bytes, continues in the next record)`);
+        if (length > MAX_KEPT_MESSAGE) {
+          this.#skipping = length - available;
+          this.#pending = new Uint8Array(0);
+          return { names, messages };
+        }
+        break;
+      }
+      if (nameHere) names.push(name);
+      messages.push({ type, body: buffer.slice(offset + 4, offset + 4 + length) });
+      offset += 4 + length;
+    }
+    this.#pending = buffer.slice(offset);
+    this.#pendingNamed = this.#pending.length >= 4;
+    return { names: [...new Set(names)], messages };
+  }
+}
+
+/** The name of a handshake message; a ServerHello with the fixed random of RFC 8446 §4.1.3 is a HelloRetryRequest. */
+function handshakeName(type: number, body: Uint8Array): string {
+  if (type === HandshakeType.server_hello && equalBytes(body.subarray(2, 34), HELLO_RETRY_REQUEST_RANDOM)) {
+    return "HelloRetryRequest";
+  }
+  return HANDSHAKE_NAMES.get(type) ?? `unknown handshake type ${type}`;
+}
+
+/** Describes records as `--trace` shows them, one direction per tracer, from plaintext alone. */
 export class RecordTracer {
   readonly #direction: Direction;
   readonly #session: TraceSession;
-  #buffer = new Uint8Array(0);
-  /** Bytes of a plaintext handshake message still to come in later records. */
-  #handshakeOwed = 0;
+  readonly #splitter: RecordSplitter;
+  readonly #handshake = new HandshakeStream();
   /** True once this direction's records are protected, so their contents cannot be read. */
   #encrypted = false;
 
@@ -100,32 +220,29 @@ export class RecordTracer {
   constructor(direction: Direction, session: TraceSession = {}) {
     this.#direction = direction;
     this.#session = session;
+    this.#splitter = new RecordSplitter(direction);
   }
 
   /** Adds a chunk as it passed at `timeMs`; returns the records it completed. */
   push(chunk: Uint8Array, timeMs: number): TraceRecord[] {
-    const joined = new Uint8Array(this.#buffer.length + chunk.length);
-    joined.set(this.#buffer);
-    joined.set(chunk, this.#buffer.length);
-    const out: TraceRecord[] = [];
-    let offset = 0;
-    while (joined.length - offset >= 5) {
-      const length = (joined[offset + 3] << 8) | joined[offset + 4];
-      if (joined.length - offset < 5 + length) break;
-      const header = joined.slice(offset, offset + 5);
-      const fragment = joined.subarray(offset + 5, offset + 5 + length);
-      out.push(this.#describe(header, fragment, timeMs));
-      offset += 5 + length;
-    }
-    this.#buffer = joined.slice(offset);
-    return out;
+    return this.#splitter.push(chunk, timeMs).map((r) => this.describe(r));
   }
 
-  #describe(header: Uint8Array, fragment: Uint8Array, timeMs: number): TraceRecord {
+  /** The trace line of one record of this tracer's direction (records must come in order). */
+  describe(record: RawRecord): TraceRecord {
+    const { header, fragment } = record;
     const type = header[0];
     let summary = "";
     if (type === 22) {
-      summary = this.#encrypted ? "encrypted handshake (Finished)" : this.#handshakeSummary(fragment);
+      if (this.#encrypted) {
+        summary = "encrypted handshake (Finished)";
+      } else {
+        const { names, messages } = this.#handshake.push(fragment);
+        summary = names.join(", ");
+        for (const m of messages) {
+          if (m.type === HandshakeType.server_hello) this.#session.version ??= serverHelloVersion(m.body);
+        }
+      }
     } else if (type === 21) {
       summary = this.#encrypted || fragment.length !== 2
         ? "encrypted alert"
@@ -143,7 +260,7 @@ export class RecordTracer {
     }
     return {
       direction: this.#direction,
-      timeMs,
+      timeMs: record.timeMs,
       contentType: type,
       contentTypeName: CONTENT_TYPES[type] ?? `unknown(${type})`,
       version: "0x" + ((header[1] << 8) | header[2]).toString(16).padStart(4, "0"),
@@ -152,33 +269,6 @@ export class RecordTracer {
       head: fragment.slice(0, HEAD_BYTES),
       summary,
     };
-  }
-
-  /** The names of the handshake messages that start in this plaintext record. */
-  #handshakeSummary(fragment: Uint8Array): string {
-    const names: string[] = [];
-    let offset = Math.min(this.#handshakeOwed, fragment.length);
-    if (offset > 0) names.push("(continued)");
-    this.#handshakeOwed -= offset;
-    while (offset + 4 <= fragment.length) {
-      const type = fragment[offset];
-      const length = (fragment[offset + 1] << 16) | (fragment[offset + 2] << 8) | fragment[offset + 3];
-      const body = fragment.subarray(offset + 4, offset + 4 + length);
-      let name = HANDSHAKE_NAMES.get(type) ?? `unknown handshake type ${type}`;
-      if (type === HandshakeType.server_hello) {
-        // RFC 8446 §4.1.3: a ServerHello with this fixed random is a HelloRetryRequest.
-        if (equalBytes(body.subarray(2, 34), HELLO_RETRY_REQUEST_RANDOM)) name = "HelloRetryRequest";
-        this.#session.version ??= serverHelloVersion(body);
-      }
-      const available = fragment.length - offset - 4;
-      if (length > available) {
-        this.#handshakeOwed = length - available;
-        name += ` (${available} of ${length} bytes, continues in the next record)`;
-      }
-      names.push(name);
-      offset += 4 + length;
-    }
-    return names.join(", ");
   }
 }
 

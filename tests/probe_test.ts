@@ -223,16 +223,25 @@ Deno.test("probe: a wrong --servername exits 1 naming hostname_mismatch, and sti
   assert.equal(run.code, 1);
   const reason = run.stderr.trimEnd().split("\n");
   assert.equal(reason.length, 1, `one line: ${run.stderr}`);
+  // The reason, then the way out in the probe's own flags (not the library's option names).
   assert.match(
     reason[0],
-    /^probe: certificate verification failed: .*wrong\.example.*\[hostname_mismatch\]$/,
+    /^probe: certificate verification failed: .*wrong\.example.*\[hostname_mismatch\]\. --servername NAME checks a name the certificate carries$/,
   );
-  assert.match(run.stdout, /✘ server name \(wrong\.example\) +\[hostname_mismatch\]/);
+  assert.doesNotMatch(reason[0], /serverName/);
+  // Printed once: the report names the check and the code, the reason is on stderr only.
+  assert.match(run.stdout, /✘ server name \(wrong\.example\) +\[hostname_mismatch\]\n/);
+  assert.doesNotMatch(run.stdout, /subjectAltName/);
+  assert.match(run.stdout, /✘ failed: the server certificate's verification\n?$/);
   for (const check of ["validity period", "trusted issuer", "signature", "certificate profile"]) {
     assert.match(run.stdout, new RegExp(`✔ ${check}`), "the name is checked last: the rest passed");
   }
+  // The chain and what was negotiated come from the refused connection itself (decrypted), not a second one.
   assert.match(run.stdout, /\[0\] CN=localhost/);
-  assert.match(run.stdout, /second connection, verification off/);
+  assert.match(run.stdout, /Connection +\(handshake not completed/);
+  assert.match(run.stdout, /protocol +TLSv1\.3/);
+  assert.match(run.stdout, /group +X25519MLKEM768/);
+  assert.doesNotMatch(run.stderr, /DANGER/, "no connection with verification off was made");
 
   const json = JSON.parse(
     (await probe(
@@ -262,7 +271,7 @@ Deno.test("probe: an untrusted issuer fails with unknown_issuer; --insecure goes
     `127.0.0.1:${s.port}`,
   );
   assert.equal(refused.code, 1);
-  assert.match(refused.stderr, /\[unknown_issuer\]/);
+  assert.match(refused.stderr, /\[unknown_issuer\]\. --cafile FILE trusts the CA that issued it/);
   assert.match(refused.stdout, /✘ trusted issuer +\[unknown_issuer\]/);
   assert.match(refused.stdout, /– server name: not checked/);
 
@@ -275,6 +284,8 @@ Deno.test("probe: an untrusted issuer fails with unknown_issuer; --insecure goes
     `127.0.0.1:${s.port}`,
   );
   assert.equal(insecure.code, 0, insecure.stderr);
+  // The library's warning of unsafelyIgnoreCertificateErrors, which --insecure is.
+  assert.match(insecure.stderr, /^DANGER: unsafelyIgnoreCertificateErrors is set/);
   assert.match(insecure.stdout, /✘ trusted issuer +\[unknown_issuer\]/);
   assert.match(insecure.stdout, /--insecure: the connection went on/);
   assert.match(insecure.stdout, /certificate NOT verified/);
@@ -289,6 +300,25 @@ Deno.test("probe: a refused connection exits 1 with a one-line reason; usage err
   const usage = await probe();
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /^probe: no host given/);
+  for (
+    const [args, reason] of [
+      [["--bogus", "example.com"], /^probe: unknown option --bogus\n/],
+      [["--cert", "c.pem", "example.com"], /^probe: --cert and --key go together\n/],
+      [
+        ["--cafile", "/nonexistent/ca.pem", "example.com"],
+        /^probe: cannot read --cafile \/nonexistent\/ca\.pem: .*\n$/,
+      ],
+      [
+        ["--cert", "/nonexistent/c.pem", "--key", "/nonexistent/k.pem", "example.com"],
+        /^probe: cannot read --cert /,
+      ],
+    ] as const
+  ) {
+    const run = await probe(...args);
+    assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+    assert.match(run.stderr, reason);
+    assert.equal(run.stdout, "", "a usage error reports nothing else");
+  }
 
   const help = await probe("--help");
   assert.equal(help.code, 0);
@@ -297,6 +327,8 @@ Deno.test("probe: a refused connection exits 1 with a one-line reason; usage err
     const flag of [
       "--servername",
       "--cafile",
+      "--cert",
+      "--key",
       "--alpn",
       "--insecure",
       "--keylog",
