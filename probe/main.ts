@@ -22,17 +22,18 @@ import { renderJson, renderText } from "./render.ts";
 import { runProbe } from "./run.ts";
 
 export { parseArgs, type ParsedArgs, type ProbeArgs, USAGE } from "./args.ts";
-export {
-  type ClientCertificateReport,
-  type NegotiatedReport,
-  type ProbeError,
-  type ProbeReport,
-  type ProbeStage,
-  runProbe,
-} from "./run.ts";
+export { runProbe } from "./run.ts";
+export type {
+  ClientCertificateReport,
+  NegotiatedReport,
+  ProbeError,
+  ProbeReport,
+  ProbeStage,
+} from "./report.ts";
 export { renderJson, renderText } from "./render.ts";
 export type { CertificateReport } from "./certificates.ts";
 export type { CheckName, CheckResult, CheckStatus } from "./checks.ts";
+export type { CertificateErrorCode } from "../mod.ts";
 export type { Direction, TraceRecord } from "./trace.ts";
 
 /**

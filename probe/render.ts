@@ -6,7 +6,7 @@
 
 import type { CertificateReport } from "./certificates.ts";
 import type { CheckResult } from "./checks.ts";
-import type { ProbeReport, ProbeStage } from "./run.ts";
+import type { ProbeReport, ProbeStage } from "./report.ts";
 import { spacedHex, type TraceRecord } from "./trace.ts";
 
 /** ANSI styling, or none. */
