@@ -4,11 +4,14 @@
  * It makes a CA, a server certificate and a client certificate with the library's own
  * `generateCertificate`, starts this library's server, connects this library's client, and narrates the
  * handshake as it happens, message by message, in the order of the classic description of SSL: the hellos,
- * the server's certificate and the four checks on it, the key exchange, the keys derived (names and lengths
- * only, never values), and the Finished messages. Then it exchanges a message, shows mutual TLS, and shows the
- * client refusing a server whose name does not match.
+ * the key exchange (the hybrid ML-KEM-768 + X25519 one, when negotiated), the server's certificate and the
+ * four checks on it — as `verifyCertificateChain`, the verifier every handshake runs, reports them — the keys
+ * derived (names and lengths only, never values) and installed, and the Finished messages. Then it exchanges
+ * a message, shows mutual TLS (with the server's checks of the client's certificate), and shows the client
+ * refusing a server whose name does not match.
  *
- * Flags: `--tls12` (negotiate TLS 1.2), `--mtls` (mutual TLS on the main connection too), `--no-color`.
+ * Flags: `--tls12` (negotiate TLS 1.2), `--mtls` (mutual TLS on the main connection too), `--no-color`
+ * (colours are used only on a terminal, and never with NO_COLOR set); any other flag is a usage error (exit 2).
  *
  * @module
  */
@@ -22,9 +25,27 @@ import {
   type TlsConn,
   type TraceEvent,
 } from "../mod.ts";
+import { type VerifiedCertificateChain, verifyCertificateChain } from "../x509/mod.ts";
 
+const USAGE = `Usage: deno task demo [--tls12] [--mtls] [--no-color]
+
+  --tls12     negotiate TLS 1.2 instead of TLS 1.3
+  --mtls      the client presents a certificate on the main connection too (mutual TLS)
+  --no-color  no colours (the default when NO_COLOR is set or the output is not a terminal)
+  --help      this text`;
+
+const FLAGS = ["--tls12", "--mtls", "--no-color", "--help"];
+const unknown = Deno.args.filter((a) => !FLAGS.includes(a));
+if (unknown.length > 0) {
+  console.error(`demo: unknown option ${unknown[0]}\n\n${USAGE}`);
+  Deno.exit(2);
+}
 const args = new Set(Deno.args);
-const color = !args.has("--no-color") && !Deno.noColor;
+if (args.has("--help")) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
+const color = !args.has("--no-color") && !Deno.noColor && Deno.stdout.isTerminal();
 const tls12 = args.has("--tls12");
 const mtls = args.has("--mtls");
 const paint = (code: string) => (s: string) => color ? `\x1b[${code}m${s}\x1b[0m` : s;
@@ -34,6 +55,7 @@ const red = paint("31");
 const cyan = paint("36");
 const dim = paint("2");
 const ok = green("✔");
+const INDENT = " ".repeat(15);
 
 function step(title: string): void {
   console.log(`\n${bold("▶ " + title)}`);
@@ -46,12 +68,40 @@ function list(value: unknown): string {
 /** What each key-log label names, in the words of the RFCs. */
 const SECRET_NAMES: Record<string, string> = {
   CLIENT_RANDOM: "master secret (TLS 1.2: from the premaster secret and both randoms; session keys follow)",
-  CLIENT_HANDSHAKE_TRAFFIC_SECRET: "client handshake traffic secret (from the (EC)DHE shared secret)",
+  CLIENT_HANDSHAKE_TRAFFIC_SECRET: "client handshake traffic secret (from the key exchange's shared secret)",
   SERVER_HANDSHAKE_TRAFFIC_SECRET: "server handshake traffic secret",
   CLIENT_TRAFFIC_SECRET_0: "client application traffic secret (from the master secret)",
   SERVER_TRAFFIC_SECRET_0: "server application traffic secret",
   EXPORTER_SECRET: "exporter master secret",
 };
+
+/** What a key share of `group` is: a hybrid KEM share, or an ephemeral (EC)DH public key. */
+function keyExchange(group: string): string {
+  if (group === "X25519MLKEM768") {
+    return "hybrid post-quantum key exchange: an ML-KEM-768 encapsulation and an X25519 ECDH share, both secrets combined";
+  }
+  return `ephemeral ECDH over ${group}`;
+}
+
+/** Which side sent a message the client traced: `sent` is the client's, `received` the server's. */
+const sender = (direction: "sent" | "received") => direction === "sent" ? "client" : "server";
+
+/** How many times each direction's keys were switched: the first switch, the second, and so on. */
+const keySwitches = { read: 0, write: 0 };
+
+/** The caption of a key switch, at the moment it happens. */
+function keysCaption(direction: "read" | "write"): string {
+  const n = ++keySwitches[direction];
+  const whose = direction === "read" ? "the server's records" : "the client's records";
+  if (tls12) {
+    return `new ${direction} keys: ${whose} are encrypted from here on (TLS 1.2 session keys, from the master secret)`;
+  }
+  if (n === 1) {
+    return `new ${direction} keys: ${whose} are encrypted from here on, with the handshake traffic keys`;
+  }
+  if (n === 2) return `new ${direction} keys: ${whose} switch to the application traffic keys`;
+  return `new ${direction} keys: ${whose} switch to the next generation of application keys (KeyUpdate)`;
+}
 
 /** Prints one trace event of the client as a line of the narration. */
 function narrate(e: TraceEvent): void {
@@ -59,35 +109,52 @@ function narrate(e: TraceEvent): void {
   switch (e.kind) {
     case "message": {
       const arrow = e.direction === "sent" ? cyan("client → server") : cyan("client ← server");
+      const who = sender(e.direction);
       const f = e.message.fields;
+      const line = (label: string, value: string) => console.log(`${INDENT}${label.padEnd(18)}${value}`);
+      const note = (text: string) => console.log(`${INDENT}${text}`);
       console.log(`${t}  ${arrow}  ${bold(e.message.type)} ${dim(`(${e.message.length} bytes)`)}`);
-      if (e.message.type === "client_hello") {
-        console.log(`               versions offered  ${list(f.supportedVersions ?? f.legacyVersion)}`);
-        console.log(`               cipher suites     ${list(f.cipherSuites)}`);
-        console.log(`               client random     ${String(f.random).slice(0, 32)}…`);
-        if (f.keyShares) console.log(`               key shares        ${list(f.keyShares)}`);
-        if (f.serverName) console.log(`               server name       ${f.serverName}`);
-      } else if (e.message.type === "server_hello") {
-        console.log(`               version chosen    ${list(f.supportedVersions ?? f.legacyVersion)}`);
-        console.log(`               cipher suite      ${f.cipherSuite}`);
-        console.log(`               server random     ${String(f.random).slice(0, 32)}…`);
-        if (f.keyShares) {
-          console.log(`               key share         ${list(f.keyShares)} (ephemeral (EC)DH)`);
-        }
-      } else if (e.message.type === "certificate" && e.direction === "received") {
-        console.log(`               the server's chain: ${f.certificates} certificate(s)`);
-      } else if (e.message.type === "server_key_exchange") {
-        console.log(
-          `               the server's ephemeral ECDH public key, signed with its certificate's key`,
-        );
-      } else if (e.message.type === "client_key_exchange") {
-        console.log(
-          `               the client's ephemeral ECDH public key: both sides now share the premaster secret`,
-        );
-      } else if (e.message.type === "certificate_verify") {
-        console.log(`               signed with ${f.scheme}: proves the server holds the certificate's key`);
-      } else if (e.message.type === "finished") {
-        console.log(`               MAC of the whole handshake: nobody altered it`);
+      switch (e.message.type) {
+        case "client_hello":
+          line("versions offered", list(f.supportedVersions ?? f.legacyVersion));
+          line("cipher suites", list(f.cipherSuites));
+          line("client random", `${String(f.random).slice(0, 32)}…`);
+          if (Array.isArray(f.keyShares)) {
+            line("key shares", list(f.keyShares));
+            for (const share of f.keyShares) {
+              note(dim(`  ${String(share).split(" ")[0]}: ${keyExchange(String(share).split(" ")[0])}`));
+            }
+          }
+          if (f.serverName) line("server name", String(f.serverName));
+          return;
+        case "server_hello":
+          line("version chosen", list(f.supportedVersions ?? f.legacyVersion));
+          line("cipher suite", String(f.cipherSuite));
+          line("server random", `${String(f.random).slice(0, 32)}…`);
+          if (Array.isArray(f.keyShares)) {
+            const group = String(f.keyShares[0]).split(" ")[0];
+            line("key share", `${list(f.keyShares)}: ${keyExchange(group)}`);
+          }
+          return;
+        case "encrypted_extensions":
+          return note("the rest of the server's hello (ALPN, …), the first message sent encrypted");
+        case "certificate_request":
+          return note("the server asks the client for a certificate");
+        case "certificate":
+          if (f.certificates === 0) return note(`the ${who} has no certificate to offer`);
+          return note(`the ${who}'s chain: ${f.certificates} certificate(s)`);
+        case "server_key_exchange":
+          return note("the server's ephemeral ECDH public key, signed with its certificate's key");
+        case "client_key_exchange":
+          return note("the client's ephemeral ECDH public key: both sides now share the premaster secret");
+        case "certificate_verify":
+          return note(`signed with ${f.scheme}: proves the ${who} holds the private key of its certificate`);
+        case "finished":
+          return note(`the ${who}'s MAC over the whole handshake: nobody altered it`);
+        case "server_hello_done":
+          return note("the end of the server's flight: the client's turn");
+        case "new_session_ticket":
+          return note("a ticket to resume this session later without certificates");
       }
       return;
     }
@@ -99,11 +166,17 @@ function narrate(e: TraceEvent): void {
       );
       return;
     case "keys":
-      console.log(`${t}  ${dim("installed")}        new ${e.direction} keys: records are now encrypted`);
+      console.log(`${t}  ${dim("installed")}        ${keysCaption(e.direction)}`);
       return;
     case "change_cipher_spec":
       console.log(
-        `${t}  ${cyan(e.direction === "sent" ? "client → server" : "client ← server")}  ChangeCipherSpec`,
+        `${t}  ${cyan(e.direction === "sent" ? "client → server" : "client ← server")}  ChangeCipherSpec ${
+          dim(
+            tls12
+              ? `(the ${sender(e.direction)}'s next records use the new keys)`
+              : "(for middleboxes only: TLS 1.3 ignores it, RFC 8446 §D.4)",
+          )
+        }`,
       );
       return;
     case "alert":
@@ -114,28 +187,61 @@ function narrate(e: TraceEvent): void {
   }
 }
 
-/** Shows the four classic checks on the server certificate (called once the built-in checks passed). */
-function showChecks(ca: string, serverName: string) {
-  return (peer: PeerVerificationInput) => {
-    const leaf = peer.certificates[0];
-    const now = new Date();
-    console.log(`               ${bold("checking the server certificate")} ${leaf.subject}`);
-    console.log(
-      `               ${ok} validity period   ${leaf.notBefore.toISOString()} ≤ now ≤ ${leaf.notAfter.toISOString()}`,
-    );
-    console.log(`               ${ok} trusted issuer    ${leaf.issuer} is a CA this client trusts (${ca})`);
-    console.log(
-      `               ${ok} issuer signature  every signature in the chain verifies with the issuer's key`,
-    );
-    console.log(
-      `               ${ok} server name       "${serverName}" is in the certificate (${
-        leaf.subjectAltNames.join(", ")
+const day = (d: Date) => d.toISOString().slice(0, 16).replace("T", " ");
+
+/**
+ * Prints the four classic checks as the verifier did them: `verifyCertificateChain` — the function every
+ * handshake of the library runs on the peer's chain — run again on the chain the handshake received, and
+ * its result (the path it validated, the time and the name it compared) shown.
+ */
+function printChecks(whose: "server" | "client", result: VerifiedCertificateChain, name?: string): void {
+  const { path, time, matchedName } = result;
+  const anchor = path[path.length - 1];
+  const links = path.slice(0, -1).map((cert, i) => ({ cert, issuer: path[i + 1] }));
+  const check = (label: string, text: string) => console.log(`${INDENT}${ok} ${label.padEnd(17)} ${text}`);
+  console.log(
+    `${INDENT}${bold(`the ${whose}'s certificate ${path[0].subject}`)}, as verifyCertificateChain saw it:`,
+  );
+  check(
+    "validity period",
+    `at ${day(time)} UTC, within ` +
+      path.map((c) => `${c.subject} ${day(c.notBefore)} → ${day(c.notAfter)}`).join("; "),
+  );
+  check(
+    "trusted issuer",
+    links.map(({ cert, issuer }) => `${cert.subject}'s issuer is ${issuer.subject}`).join("; ") +
+      `${links.length > 0 ? "; " : ""}${anchor.subject} is a trust anchor (${
+        whose === "server" ? "caCerts" : "clientCaCerts"
       })`,
-    );
-    if (peer.error || now < leaf.notBefore || now > leaf.notAfter) {
-      throw new Error("demo: unexpected check state");
-    }
-  };
+  );
+  check(
+    "signature",
+    links.map(({ cert, issuer }) =>
+      `${cert.subject}'s ${cert.signatureAlgorithm} signature verifies with ${issuer.subject}'s ${issuer.publicKey.name} key`
+    ).join("; ") || "none to check: the certificate is itself a trust anchor",
+  );
+  if (name !== undefined) check("server name", `"${name}" matches its subjectAltName entry ${matchedName}`);
+  else {console.log(
+      `${INDENT}${dim("–")} ${"name".padEnd(17)} not compared: a client certificate is for no host name`,
+    );}
+}
+
+/** The checks of `whose` chain by verifyCertificateChain, against the demo's CA; the name when there is one. */
+async function verifyAndShow(
+  whose: "server" | "client",
+  peer: PeerVerificationInput,
+  ca: string,
+): Promise<void> {
+  const [leaf, ...intermediates] = peer.certificates;
+  const name = whose === "server" ? peer.serverName : undefined;
+  const result = await verifyCertificateChain({
+    leaf: leaf.der,
+    intermediates: intermediates.map((c) => c.der),
+    trustAnchors: [ca],
+    hostname: name,
+    usage: whose,
+  });
+  printChecks(whose, result, name);
 }
 
 step("Making a CA, a server certificate and a client certificate (ECDSA P-256, all through WebCrypto)");
@@ -164,8 +270,15 @@ const listener = listenTls({
   key: server.key,
   clientAuth: "request",
   clientCaCerts: [ca.cert],
+  // The server's side of mutual TLS: its checks of the client's chain, when the client sends one.
+  verifyPeer: async (peer) => {
+    if (!serverNarrates) return;
+    console.log(`${INDENT}${cyan("server side:")} the client sent a certificate`);
+    await verifyAndShow("client", peer, ca.cert);
+  },
   ...version,
 });
+let serverNarrates = mtls;
 console.log(dim(`  listening on 127.0.0.1:${listener.addr.port}`));
 const seenClients: string[] = [];
 const serving = (async () => {
@@ -201,7 +314,9 @@ const conn = await connectTls({
   serverName: "localhost",
   caCerts: [ca.cert],
   trace: narrate,
-  verifyPeer: showChecks("CN=Demo Root CA", "localhost"),
+  // Runs once the built-in checks have passed: shows what they compared.
+  verifyPeer: (peer) => verifyAndShow("server", peer, ca.cert),
+  sessionCache: null, // a full handshake, certificates and all, every time
   ...version,
   ...(mtls ? { cert: client.cert, key: client.key } : {}),
 });
@@ -216,6 +331,7 @@ console.log(`  sent     "${message}"\n  echoed   "${await echo(conn, message)}"`
 await conn.close(); // close_notify both ways before the next step
 
 step("Mutual TLS: the server asks for a certificate, and this time the client has one");
+serverNarrates = true;
 const mutual = await connectTls({
   hostname: "127.0.0.1",
   port: listener.addr.port,
@@ -223,6 +339,7 @@ const mutual = await connectTls({
   caCerts: [ca.cert],
   cert: client.cert,
   key: client.key,
+  sessionCache: null,
   ...version,
 });
 await echo(mutual, "ping");
@@ -236,6 +353,7 @@ try {
     port: listener.addr.port,
     serverName: "wrong.example",
     caCerts: [ca.cert],
+    sessionCache: null,
     ...version,
   });
   using _ = bad;

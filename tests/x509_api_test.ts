@@ -259,3 +259,28 @@ Deno.test("x509 API: the JSDoc examples of x509/ run", async () => {
   assert.match(text, /ok \| [4-9] passed \| 0 failed/);
   assert.match(text, /hostname_mismatch/);
 });
+
+Deno.test("x509 API: RFC 6125 §6.4: verifyCertificateChain reports the time it compared and the subjectAltName entry that matched", async () => {
+  const root = await generateCertificate({ subject: "CN=Result Root", isCA: true });
+  const leaf = await generateCertificate({
+    subject: "CN=www.example.com",
+    subjectAltNames: ["*.example.com", "192.0.2.7"],
+    issuer: root,
+    extKeyUsage: ["serverAuth"],
+  });
+  const time = new Date(Date.now() + 60_000);
+  const byName = await verifyCertificateChain({
+    leaf: leaf.cert,
+    trustAnchors: [root.cert],
+    hostname: "WWW.example.com",
+    time,
+  });
+  assert.equal(byName.time, time);
+  assert.equal(byName.matchedName, "*.example.com");
+  assert.deepEqual(byName.path.map((c) => c.subject), ["CN=www.example.com", "CN=Result Root"]);
+  const byIp = await verifyCertificateChain({ leaf: leaf.cert, trustAnchors: [root.cert], ip: "192.0.2.7" });
+  assert.equal(byIp.matchedName, "192.0.2.7");
+  assert.ok(Math.abs(byIp.time.getTime() - Date.now()) < 60_000, "the time of the call by default");
+  const unnamed = await verifyCertificateChain({ leaf: leaf.cert, trustAnchors: [root.cert] });
+  assert.equal(unnamed.matchedName, undefined);
+});

@@ -230,9 +230,14 @@ export function toALabel(name: string): string {
  * ```
  */
 export function matchServerName(sans: readonly SubjectAltName[], serverName: string): boolean {
+  return matchingName(sans, serverName) !== undefined;
+}
+
+/** The entry of `sans` that covers `serverName` (see {@link matchServerName}), or undefined. */
+export function matchingName(sans: readonly SubjectAltName[], serverName: string): SubjectAltName | undefined {
   const ip = parseIpAddress(serverName);
   if (ip) {
-    return sans.some((san) =>
+    return sans.find((san) =>
       san.type === "ip" && san.bytes.length === ip.length && san.bytes.every((b, i) => b === ip[i])
     );
   }
@@ -240,7 +245,7 @@ export function matchServerName(sans: readonly SubjectAltName[], serverName: str
   try {
     reference = toALabel(serverName);
   } catch {
-    return false; // not a host name: nothing can match it
+    return undefined; // not a host name: nothing can match it
   }
-  return sans.some((san) => san.type === "dns" && matchDnsName(san.value, reference));
+  return sans.find((san) => san.type === "dns" && matchDnsName(san.value, reference));
 }

@@ -23,7 +23,7 @@ import type {
   VerifiedChain,
 } from "./verifier.ts";
 import { decodeCertificate } from "./certificate.ts";
-import { matchServerName, parseIpAddress } from "./names.ts";
+import { matchingName, parseIpAddress } from "./names.ts";
 import { validatePath } from "./path.ts";
 import { mozillaTrustAnchors, systemTrustAnchors, TrustAnchors } from "./trust_store.ts";
 import { certificateDer, toX509Certificate, type X509Certificate } from "./x509_certificate.ts";
@@ -69,13 +69,22 @@ export interface VerifyCertificateChainOptions {
   readonly crypto?: CryptoProvider;
 }
 
-/** The result of {@link verifyCertificateChain}. */
+/** The result of {@link verifyCertificateChain}: what it validated, and what it compared. */
 export interface VerifiedCertificateChain {
   /**
    * The validated path: the leaf, the intermediates it went through, and the trust anchor last — the leaf
-   * alone when it is itself a trust anchor.
+   * alone when it is itself a trust anchor. Each certificate's signature verified with the public key of the
+   * one after it (its `signatureAlgorithm` by their `publicKey`), the issuer name of each is the subject of
+   * the one after it, and every validity period contains `time`.
    */
   readonly path: readonly X509Certificate[];
+  /** The time the validity periods were checked against (`time`, or the time of the call). */
+  readonly time: Date;
+  /**
+   * When `hostname` or `ip` was given: the leaf's subjectAltName entry that matched it (e.g. `"*.example.com"`
+   * for `"www.example.com"`, or `"127.0.0.1"`).
+   */
+  readonly matchedName?: string;
 }
 
 /** The certificates of `inputs`, a PEM string counting for as many certificates as it holds. */
@@ -168,7 +177,8 @@ export async function verifyCertificateChain(
     crypto: options.crypto ?? webCrypto,
   });
   // RFC 6125 §6 after RFC 5280 §6: a name is only worth matching on a certificate that is otherwise valid.
-  if (name !== undefined && !matchServerName(leaf.subjectAltNames, name)) {
+  const matched = name === undefined ? undefined : matchingName(leaf.subjectAltNames, name);
+  if (name !== undefined && matched === undefined) {
     const names = leaf.subjectAltNames.map((n) => n.value).join(", ") || "none";
     throw new CertificateVerificationError(
       "hostname_mismatch",
@@ -176,7 +186,11 @@ export async function verifyCertificateChain(
       leaf.subject,
     );
   }
-  return { path: path.map(toX509Certificate) };
+  return {
+    path: path.map(toX509Certificate),
+    time: now,
+    ...(matched === undefined ? {} : { matchedName: matched.value }),
+  };
 }
 
 /** Options of {@link createCertificateVerifier}. */
