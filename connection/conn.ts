@@ -76,7 +76,7 @@ export class TlsConn implements Deno.Conn {
   #readable: ReadableStream<Uint8Array<ArrayBuffer>> | undefined;
   #writable: WritableStream<Uint8Array<ArrayBufferLike>> | undefined;
 
-  /** @internal Use `connectTls`, `startTls`, `listenTls` or `acceptTls`. */
+  /** @ignore Use `connectTls`, `startTls`, `listenTls` or `acceptTls`. */
   constructor(engine: TlsEngine, transport: ByteTransport, options: ConnOptions = {}) {
     this.#link = new TransportLink(engine, transport);
     this.#engine = engine;

@@ -106,7 +106,7 @@ export class TlsListener implements Deno.Listener<TlsConn, Deno.NetAddr> {
   #refed = true;
   readonly #maxHandshakes: number;
 
-  /** @internal Use `listenTls`. */
+  /** @ignore Use `listenTls`. */
   constructor(options: ListenTlsOptions, test: ListenerTestOptions = {}) {
     this.#options = options;
     this.#maxHandshakes = test.maxHandshakes ?? MAX_HANDSHAKES;

@@ -107,7 +107,7 @@ export class SessionTicketKeys {
    * Seals `plaintext` as a ticket of `version` under the current key at time `now` (ms since the epoch),
    * rotating first if due.
    *
-   * @internal For the handshake (`ticket13.ts`, `ticket12.ts`).
+   * @ignore For the handshake (`ticket13.ts`, `ticket12.ts`).
    */
   async seal(
     crypto: CryptoProvider,
@@ -126,7 +126,7 @@ export class SessionTicketKeys {
    * first if due; undefined when no kept key has its id or it does not authenticate (a ticket of the other
    * version does not). Never throws for a bad ticket.
    *
-   * @internal For the handshake (`ticket13.ts`, `ticket12.ts`).
+   * @ignore For the handshake (`ticket13.ts`, `ticket12.ts`).
    */
   async open(
     crypto: CryptoProvider,

@@ -3,7 +3,7 @@
  * scenarios): the `Deno.Conn` semantics around closing, laziness, ALPN, hostname verification and streams.
  * Each scenario runs with Deno's native `connectTls`/`listenTls`/`startTls` at both ends, then with this
  * library at both ends and across, and must give the same observable result. Deliberate differences are said
- * in one line where they apply (and listed in the README).
+ * in one line where they apply (and listed in docs/guide.md).
  */
 import assert from "node:assert/strict";
 import {
@@ -316,7 +316,7 @@ Deno.test("Deno.Conn: readable and writable piping, an echo through the server's
   assert.deepEqual(result, { sent: "ok", echo: "ok", back: data.length, intact: true });
 });
 
-Deno.test("the deliberate differences from Deno's TLS that the README lists, observed", async () => {
+Deno.test("the deliberate differences from Deno's TLS that docs/guide.md lists, observed", async () => {
   const observe = (impl: Impl) =>
     withPair(impl, impl, async (ends) => {
       // Closing writable: ours half-closes (the client still reads), Deno's closes the whole connection.

@@ -4,7 +4,7 @@
  * native server, the native client with our server), and must give the same observable result — bytes
  * received, `null` at the end, error classes, what `handshake()` returns. The data-loss scenarios run many
  * times, to catch a race. Where the library deliberately differs, the scenario says so in one line (and the
- * README lists it).
+ * docs/guide.md lists it).
  *
  * RFC 8446 §6.1: each side sends close_notify before closing its write side; the other side's reading is
  * unaffected, and nothing written before the close_notify may be lost.

@@ -1,7 +1,7 @@
 /**
  * A listener that one client cannot stop. A Node.js child process opens connections and resets them with
  * SO_LINGER 0 (`socket.resetAndDestroy()`) before the listener accepts them, in the middle of the handshake
- * and just after it, in bursts, while good clients keep coming. The server is written as the README shows —
+ * and just after it, in bursts, while good clients keep coming. The server is written as the README and docs/guide.md show —
  * `for await (const conn of listener) serve(conn)` — and must serve every good client, report the failures
  * through `onHandshakeError`, and keep iterating until `close()`. Deno's own `listenTls` runs the same storm
  * as the reference.

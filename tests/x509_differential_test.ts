@@ -16,7 +16,7 @@
  * reason says why this library is stricter (the profile rules OpenSSL does not check, the CN fallback, …), and
  * for a wildcard SAN under an excluded subtree that the wildcard can stand for (OpenSSL compares `*` as a
  * literal label); every such case is listed. Anything else fails the test. The counts are printed, and copied
- * into docs/x509.md and the README.
+ * into docs/x509.md and docs/security.md.
  *
  * Not generated, as they are known differences outside this comparison: a CA with EKU anyExtendedKeyUsage
  * only (accepted here, as RFC 5280 §4.2.1.12 reads it; OpenSSL refuses it for `sslserver`), name constraints

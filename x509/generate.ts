@@ -100,9 +100,9 @@ export interface GenerateCertificateOptions {
   };
   /** Hash of the issuer's signature (not for Ed25519). Default: SHA-384 for P-384, SHA-512 for P-521, else SHA-256. */
   readonly signatureHash?: HashName;
-  /** @internal The provider that signs (tests: deterministic keys); default the WebCrypto provider. */
+  /** @ignore The provider that signs (tests: deterministic keys); default the WebCrypto provider. */
   readonly crypto?: CryptoProvider;
-  /** @internal Non-conformant changes, for tests of the verifier. */
+  /** @ignore Non-conformant changes, for tests of the verifier. */
   readonly overrides?: CertificateOverrides;
 }
 

@@ -234,7 +234,10 @@ export function matchServerName(sans: readonly SubjectAltName[], serverName: str
 }
 
 /** The entry of `sans` that covers `serverName` (see {@link matchServerName}), or undefined. */
-export function matchingName(sans: readonly SubjectAltName[], serverName: string): SubjectAltName | undefined {
+export function matchingName(
+  sans: readonly SubjectAltName[],
+  serverName: string,
+): SubjectAltName | undefined {
   const ip = parseIpAddress(serverName);
   if (ip) {
     return sans.find((san) =>

@@ -74,10 +74,11 @@ export class TrustAnchors {
    * Whether these anchors are a curated root store (the embedded Mozilla store, the system's bundle) rather
    * than certificates the user chose; see `profile.ts` for the rules such anchors are exempt from.
    *
-   * @internal
+   * @ignore
    */
   readonly curated: boolean;
 
+  /** @ignore Use {@link TrustAnchors.from}. */
   private constructor(entries: readonly Entry[], curated: boolean) {
     this.curated = curated;
     for (const entry of entries) {
@@ -117,7 +118,7 @@ export class TrustAnchors {
    * embedded store, which `tools/update_roots.ts` parsed when it wrote it). Throws `DerError` when a
    * certificate's subject cannot be found.
    *
-   * @internal
+   * @ignore
    */
   static fromTrustedData(ders: readonly Uint8Array[]): TrustAnchors {
     return new TrustAnchors(ders.map((der) => ({ der })), true);
@@ -126,7 +127,7 @@ export class TrustAnchors {
   /**
    * The same anchors, marked as a curated root store (the system's bundle).
    *
-   * @internal
+   * @ignore
    */
   asCurated(): TrustAnchors {
     return new TrustAnchors(this.#entries, true);
@@ -140,7 +141,7 @@ export class TrustAnchors {
   /**
    * The anchors whose subject is the DER Name `name`, parsed.
    *
-   * @internal
+   * @ignore
    */
   withSubject(name: Uint8Array): readonly ParsedCertificate[] {
     const bucket = this.#bySubject.get(name.toHex()) ?? [];
@@ -150,7 +151,7 @@ export class TrustAnchors {
   /**
    * Whether the DER certificate `der` is one of the anchors (a pinned certificate).
    *
-   * @internal
+   * @ignore
    */
   has(der: Uint8Array): boolean {
     let subject: Uint8Array;
@@ -165,7 +166,7 @@ export class TrustAnchors {
   /**
    * Every anchor, parsed (all of them are parsed by this call).
    *
-   * @internal
+   * @ignore
    */
   all(): readonly ParsedCertificate[] {
     return this.#entries.map((entry, i) =>

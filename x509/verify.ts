@@ -65,7 +65,7 @@ export interface VerifyCertificateChainOptions {
    * What the leaf is for: `"server"` (default; extended key usage serverAuth) or `"client"` (clientAuth).
    */
   readonly usage?: "server" | "client";
-  /** @internal The provider that checks signatures; default the WebCrypto provider. */
+  /** @ignore The provider that checks signatures; default the WebCrypto provider. */
   readonly crypto?: CryptoProvider;
 }
 
