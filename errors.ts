@@ -246,7 +246,7 @@ export class CertificateVerificationError extends TlsError {
   /** Subject of the certificate the check failed on, when one is concerned. */
   readonly subject?: string;
   /** What failed, in words: the `message` without the subject, the code and the hint. */
-  readonly reason: string;
+  readonly detail: string;
   /**
    * What to do about it, when the library can tell: the option that makes a handshake accept such a
    * certificate, or who has to fix it (`connectTls`/`startTls` and `listenTls`/`acceptTls` add one, naming
@@ -273,7 +273,7 @@ export class CertificateVerificationError extends TlsError {
     );
     this.code = code;
     this.subject = subject;
-    this.reason = message;
+    this.detail = message;
     if (options?.hint) this.hint = options.hint;
   }
 }

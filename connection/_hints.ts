@@ -80,7 +80,7 @@ function withHint(
   if (!(e instanceof CertificateVerificationError) || e.hint !== undefined) return e;
   const hint = hintFor(e, peer, selfIssued(verifier, chain[0]), now);
   if (hint === undefined) return e;
-  return new CertificateVerificationError(e.code, e.reason, e.subject, { cause: e.cause, hint });
+  return new CertificateVerificationError(e.code, e.detail, e.subject, { cause: e.cause, hint });
 }
 
 /**

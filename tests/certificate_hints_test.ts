@@ -97,7 +97,7 @@ for (const version of ["TLSv1.3", "TLSv1.2"] as const) {
     const { client } = await handshake(self, { caCerts: [(await ca).cert] }, version);
     const e = certificateError(client, "unknown_issuer");
     assert.equal(e.alert, "unknown_ca");
-    assert.match(e.reason, /self-signed/);
+    assert.match(e.detail, /self-signed/);
     assert.match(e.hint!, /self-signed: to trust it, pass it \(PEM\) in caCerts/);
     // The way out works: the certificate in caCerts is trusted as itself.
     assert.deepEqual(await handshake(self, { caCerts: [self.cert] }, version), {});
@@ -133,7 +133,7 @@ for (const version of ["TLSv1.3", "TLSv1.2"] as const) {
     );
     const e = certificateError(client, "hostname_mismatch");
     assert.equal(e.alert, "certificate_unknown");
-    assert.match(e.reason, /subjectAltName: localhost/, "the names it is valid for are in the reason");
+    assert.match(e.detail, /subjectAltName: localhost/, "the names it is valid for are in the detail");
     assert.match(e.hint!, /serverName/);
     assert.deepEqual(
       await handshake(cert, { caCerts: [(await ca).cert], serverName: "localhost" }, version),
@@ -228,6 +228,6 @@ Deno.test("hints: the x509 API keeps its own messages (its options are not conne
   );
   assert.ok(e instanceof CertificateVerificationError);
   assert.equal(e.code, "unknown_issuer");
-  assert.match(e.reason, /self-signed/);
+  assert.match(e.detail, /self-signed/);
   assert.equal(e.hint, undefined);
 });
